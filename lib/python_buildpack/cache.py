@@ -1,0 +1,180 @@
+"""The build cache: the Python install with its site-packages, between builds.
+
+Layout inside CACHE_DIR (shared with other buildpacks, so namespaced):
+
+    python-buildpack/
+        metadata.json   what the cached install was built from (written last)
+        python/         the install, i.e. BUILD_DIR/.heroku/python
+        pip/            pip's download and wheel cache
+
+The install is reused only when everything in `CacheKey` is unchanged; a
+missing or unreadable metadata.json marks a partial, corrupt or foreign
+cache, which is discarded. Restoring moves the directory; saving hardlinks
+when CACHE_DIR and BUILD_DIR share a file system.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Optional
+
+from . import output
+
+NAMESPACE = "python-buildpack"
+FORMAT = 1
+PIP_CACHE_LIMIT = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """What the cached install depends on."""
+
+    stack: str
+    arch: str
+    python_version: str
+    package_manager: str
+    package_manager_version: str
+    dependencies: str
+
+    def changes_from(self, old: "CacheKey") -> list[str]:
+        reasons = []
+        labels = {
+            "stack": "The stack",
+            "arch": "The CPU architecture",
+            "python_version": "The Python version",
+            "package_manager": "The package manager",
+        }
+        for name, label in labels.items():
+            before, now = getattr(old, name), getattr(self, name)
+            if before != now:
+                reasons.append(f"{label} has changed from {before} to {now}")
+        if old.package_manager == self.package_manager:
+            if old.package_manager_version != self.package_manager_version:
+                reasons.append(
+                    f"The {self.package_manager} version has changed from "
+                    f"{old.package_manager_version} to {self.package_manager_version}"
+                )
+            if old.dependencies != self.dependencies:
+                reasons.append("The contents of requirements.txt changed")
+        return reasons
+
+
+class BuildCache:
+    def __init__(self, cache_dir: Path):
+        self.root = cache_dir / NAMESPACE
+        self.metadata_path = self.root / "metadata.json"
+        self.python_dir = self.root / "python"
+        self.pip_dir = self.root / "pip"
+
+    # -- reading ------------------------------------------------------------
+
+    def read_key(self) -> Optional[CacheKey]:
+        """The key of the cached install, or None if there is no usable one."""
+        try:
+            data = json.loads(self.metadata_path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return None
+            return CacheKey(**{f.name: str(data[f.name]) for f in fields(CacheKey)})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def cached_python_version(self) -> Optional[str]:
+        key = self.read_key()
+        return key.python_version if key else None
+
+    # -- restoring ----------------------------------------------------------
+
+    def restore(self, key: CacheKey, install_dir: Path) -> bool:
+        """Move the cached install into place if it matches `key`."""
+        if not self.root.exists() and not self.root.is_symlink():
+            return False
+        old = self.read_key()
+        if old is None and self.root.is_dir() and not self.python_dir.exists():
+            return False  # nothing was saved yet (only pip's cache, or nothing)
+        if old is None or not self.root.is_dir():
+            reasons = ["The cache is incomplete, corrupt or from another buildpack version"]
+        elif not (self.python_dir / "bin").is_dir():
+            reasons = ["The cached Python install is incomplete"]
+        else:
+            reasons = key.changes_from(old)
+        if reasons:
+            output.step("Discarding cache since:")
+            for reason in reasons:
+                output.info(f"- {reason}")
+            self.clear(keep_pip=old is not None)
+            return False
+        output.step("Restoring cache")
+        install_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(self.python_dir, install_dir)
+        except OSError:
+            _copy_tree(self.python_dir, install_dir, link=False)
+        self.metadata_path.unlink(missing_ok=True)
+        return True
+
+    def discard_restored(self, install_dir: Path, why: str) -> None:
+        """Throw away a restored install that turned out to be broken."""
+        output.step("Discarding cache since:")
+        output.info(f"- {why}")
+        shutil.rmtree(install_dir, ignore_errors=True)
+        self.clear(keep_pip=True)
+
+    def clear(self, keep_pip: bool) -> None:
+        if self.root.is_symlink() or (self.root.exists() and not self.root.is_dir()):
+            self.root.unlink()
+            return
+        self.metadata_path.unlink(missing_ok=True)
+        shutil.rmtree(self.python_dir, ignore_errors=True)
+        if not keep_pip:
+            shutil.rmtree(self.pip_dir, ignore_errors=True)
+
+    # -- saving -------------------------------------------------------------
+
+    def save(self, key: CacheKey, install_dir: Path) -> Optional[str]:
+        """Save the install for the next build; return a problem, if any.
+
+        metadata.json is written last, so an interrupted save leaves a cache
+        that the next build recognises as partial and discards.
+        """
+        output.step("Saving cache")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.metadata_path.unlink(missing_ok=True)
+            shutil.rmtree(self.python_dir, ignore_errors=True)
+            same_fs = os.stat(self.root).st_dev == os.stat(install_dir).st_dev
+            _copy_tree(install_dir, self.python_dir, link=same_fs)
+            if _size(self.pip_dir) > PIP_CACHE_LIMIT:
+                shutil.rmtree(self.pip_dir, ignore_errors=True)
+            temporary = self.metadata_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps({"format": FORMAT, **asdict(key)}, indent=2) + "\n")
+            temporary.replace(self.metadata_path)
+        except (OSError, subprocess.CalledProcessError) as error:
+            shutil.rmtree(self.python_dir, ignore_errors=True)
+            return str(error)
+        return None
+
+
+def _copy_tree(source: Path, target: Path, link: bool) -> None:
+    """Copy a tree keeping links as they are; hardlink files when `link`."""
+    subprocess.run(
+        ["cp", "--recursive", "--no-dereference", "--preserve=mode,timestamps,links",
+         *(["--link"] if link else []), str(source), str(target)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _size(directory: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total

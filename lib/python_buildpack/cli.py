@@ -1,0 +1,85 @@
+"""Entry point for bin/detect, bin/compile and bin/release."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import errors, output
+
+BUILDPACK_DIR = Path(__file__).resolve().parents[2]
+
+
+def _directory(what: str, value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise errors.not_a_directory(what, value)
+    return path.resolve()
+
+
+def run_detect(args: Sequence[str]) -> int:
+    from .detect import detect
+
+    if len(args) != 1:
+        raise errors.usage("detect", "BUILD_DIR")
+    return detect(_directory("build directory", args[0]))
+
+
+def run_compile(args: Sequence[str]) -> int:
+    from .compile import BuildDirs, compile_app
+
+    if len(args) != 3:
+        raise errors.usage("compile", "BUILD_DIR CACHE_DIR ENV_DIR")
+    build = _directory("build directory", args[0])
+    cache = Path(args[1])
+    cache.mkdir(parents=True, exist_ok=True)
+    env = Path(args[2])
+    os.chdir(build)
+    compile_app(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR))
+    return 0
+
+
+def run_release(args: Sequence[str]) -> int:
+    from .release import release
+
+    # Heroku passes BUILD_DIR; herokuish also passes CACHE_DIR.
+    if len(args) not in (1, 2):
+        raise errors.usage("release", "BUILD_DIR")
+    return release(_directory("build directory", args[0]))
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "detect": run_detect,
+    "compile": run_compile,
+    "release": run_release,
+}
+
+
+def _terminate(signum, _frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    if not argv or argv[0] not in COMMANDS:
+        output.error(str(errors.usage("<detect|compile|release>", "ARGS...")))
+        return 1
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except errors.BuildError as error:
+        output.error(str(error))
+        return 1
+    except KeyboardInterrupt:
+        output.error("Error: The build was interrupted.\n\nNothing was saved to the build cache.")
+        return 1
+    except Exception as error:  # noqa: BLE001 - last line of defence
+        if os.environ.get("PYTHON_BUILDPACK_DEBUG") == "1":
+            traceback.print_exc()
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        output.error(errors.internal_error(f"{type(error).__name__}: {error} (at {where})"))
+        return 1

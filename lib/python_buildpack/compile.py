@@ -1,0 +1,101 @@
+"""bin/compile: build the app in BUILD_DIR, in the order the build log shows."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import checks, errors, output, package_manager, pip, python_runtime, python_version, runtime_env
+from .cache import BuildCache, CacheKey
+from .config_vars import BuildConfig
+from .download import Timeouts
+from .runtime_mirror import mirror_from
+from .stack import current_stack
+
+
+@dataclass(frozen=True)
+class BuildDirs:
+    build: Path
+    cache: Path
+    env: Path
+    buildpack: Path
+
+
+def compile_app(dirs: BuildDirs) -> None:
+    environ = dict(os.environ)
+    stack = current_stack(environ)
+    config = BuildConfig(dirs.env, environ)
+    timeouts = Timeouts.from_config(config)
+    cache = BuildCache(dirs.cache)
+
+    checks.no_existing_python_dir(dirs.build)
+    manager = package_manager.detect(dirs.build)
+
+    # Python version: what the app asks for, then the exact release.
+    versions = python_version.load_versions()
+    requested = python_version.read_requested_version(
+        dirs.build, versions, cache.cached_python_version()
+    )
+    output.step(python_version.describe_choice(requested))
+    python_version.check_supported(requested, versions)
+    mirror = mirror_from(config.get("PYTHON_RUNTIME_BASE_URL"))
+    if not mirror.is_default:
+        output.info(f"Using the Python runtime mirror {mirror.base_url}")
+    manifest = python_runtime.fetch_manifest(mirror, timeouts)
+    available = manifest.versions_for(stack) if manifest else None
+    full_version = python_version.resolve(requested, versions, available)
+    python_runtime.check_available(requested.text, full_version, requested.origin, stack, mirror, manifest)
+    for warning in python_version.warnings_for(requested, full_version, versions):
+        output.warning(warning)
+
+    # Cache: reuse the last build's install when nothing it depends on changed.
+    pip_version = package_manager.pinned_version("pip")
+    requirements = pip.inspect_requirements(dirs.build)
+    key = CacheKey(
+        stack=stack.name,
+        arch=stack.arch,
+        python_version=full_version,
+        package_manager=manager.name,
+        package_manager_version=pip_version,
+        dependencies=requirements.fingerprint,
+    )
+    location = runtime_env.link_app_dir(dirs.build)
+    if location.link_problem:
+        output.warning(errors.app_symlink_warning(location.link_problem))
+    reused = cache.restore(key, location.install_dir)
+    env = runtime_env.build_env(location, environ)
+    if reused and not python_runtime.python_works(location.home, env):
+        cache.discard_restored(location.install_dir, "The cached Python install doesn't run")
+        reused = False
+
+    if reused:
+        output.step(f"Using cached install of Python {full_version}")
+    else:
+        output.step(f"Installing Python {full_version}")
+        python_runtime.install(
+            location.install_dir, requested.text, full_version, requested.origin,
+            stack, mirror, manifest, timeouts, sorted(versions.latest_patch.values()),
+        )
+
+    # Dependencies.
+    settings = pip.index_settings(config)
+    pip.install_pip(location, pip_version, env, settings)
+    if reused and requirements.reinstall_reason is None:
+        output.step("Skipping dependency install: requirements.txt and the cached install are unchanged")
+    else:
+        if reused:
+            output.info(f"Running the install since {requirements.reinstall_reason}.")
+        pip.install_dependencies(location, dirs.build, env, settings, cache.pip_dir)
+
+    # Environment for run time and for later buildpacks.
+    if location.link_problem:
+        runtime_env.rewrite_script_paths(location)
+    runtime_env.write_profile_script(dirs.build)
+    problem = runtime_env.write_export(dirs.buildpack, location)
+    if problem:
+        output.warning(errors.export_not_writable_warning(str(dirs.buildpack / "export"), problem))
+
+    problem = cache.save(key, location.install_dir)
+    if problem:
+        output.warning(errors.cache_save_warning(problem))

@@ -1,0 +1,45 @@
+"""Settings the build reads: app config vars (ENV_DIR) and the build env.
+
+Heroku passes an app's config vars only as files in ENV_DIR; herokuish and
+dokku also put them in the build's environment. A setting is read from
+ENV_DIR first (the app's own choice), then from the build environment (the
+build system's). Values are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    env_dir: Optional[Path]
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def config_var(self, name: str) -> Optional[str]:
+        """An app config var from ENV_DIR, or None."""
+        if self.env_dir is None:
+            return None
+        path = self.env_dir / name
+        try:
+            return path.read_text(encoding="utf-8", errors="replace").rstrip("\n")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            return None
+
+    def get(self, name: str) -> Optional[str]:
+        """A setting from ENV_DIR, else from the build environment; empty is unset."""
+        value = self.config_var(name)
+        if value is None:
+            value = self.environ.get(name)
+        return value or None
+
+    def seconds(self, name: str, default: float) -> float:
+        value = self.get(name)
+        try:
+            number = float(value) if value is not None else default
+        except ValueError:
+            return default
+        return number if number > 0 else default

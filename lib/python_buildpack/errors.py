@@ -1,0 +1,538 @@
+"""Every user-facing error and warning of the buildpack, in one place.
+
+A `BuildError` ends the build: the CLI prints it as an error block on stderr
+and exits 1. The `*_warning` functions return the text of a warning block that
+the build prints and carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+PYTHON_VERSION_HOWTO = """\
+To choose the Python version, create a file named '.python-version' in the
+root directory of your app (with the leading dot, without '.txt'), containing
+just the major version, for example:
+
+    {major}
+
+Then commit it: git add .python-version && git commit -m "Pin Python {major}"
+
+Naming only the major version (not the patch, such as {major}.1) is
+recommended: every build then gets the newest patch release, with its
+security fixes."""
+
+
+@dataclass
+class BuildError(Exception):
+    """An error the user can fix. `title` is one line, `body` explains."""
+
+    title: str
+    body: str = ""
+
+    def __str__(self) -> str:
+        return f"Error: {self.title}\n\n{self.body}".rstrip()
+
+
+def internal_error(summary: str) -> str:
+    return f"""\
+Internal error: the Python buildpack failed unexpectedly.
+
+{summary}
+
+This is a bug in the buildpack, not in your app. Please report it with the
+build log above. Retrying the build may help if the cause was temporary.
+Set PYTHON_BUILDPACK_DEBUG=1 in the build environment to see the traceback."""
+
+
+# --- the buildpack's own interpreter and arguments -------------------------
+
+def usage(command: str, expected: str) -> BuildError:
+    return BuildError(
+        f"bin/{command} was called with the wrong arguments.",
+        f"Usage: bin/{command} {expected}\n\nThe build system calls this script; "
+        "check the builder (Heroku, herokuish or dokku) is up to date.",
+    )
+
+
+def not_a_directory(what: str, path: str) -> BuildError:
+    return BuildError(
+        f"The {what} '{path}' doesn't exist or isn't a directory.",
+        "The build system passes this path to the buildpack. Check the builder "
+        "(Heroku, herokuish or dokku) is up to date and working.",
+    )
+
+
+# --- stack and architecture ------------------------------------------------
+
+def stack_missing(supported: Sequence[str]) -> BuildError:
+    return BuildError(
+        "The STACK environment variable isn't set.",
+        f"""\
+The buildpack needs STACK to know which runtime to install. Heroku,
+herokuish and dokku set it; supported values are: {', '.join(supported)}.
+
+If you run the buildpack yourself, set it, for example: STACK=heroku-24""",
+    )
+
+
+def stack_end_of_life(stack: str, supported: Sequence[str]) -> BuildError:
+    return BuildError(
+        f"The '{stack}' stack is no longer supported.",
+        f"""\
+The '{stack}' stack has reached end of life: its operating system no longer
+gets security updates and there are no Python runtimes for it.
+
+Upgrade the app to a supported stack ({', '.join(supported)}):
+    heroku stack:set {supported[-1]}
+On dokku, use a current herokuish builder image (gliderlabs/herokuish:latest-24).""",
+    )
+
+
+def stack_unknown(stack: str, supported: Sequence[str]) -> BuildError:
+    return BuildError(
+        f"The '{stack}' stack isn't recognised.",
+        f"""\
+This buildpack supports these stacks: {', '.join(supported)}.
+
+If '{stack}' is a new stack, use the newest release of the buildpack (don't
+pin an old one). Otherwise, check the STACK variable of your build system.""",
+    )
+
+
+def architecture_unsupported(arch: str) -> BuildError:
+    return BuildError(
+        f"The CPU architecture '{arch}' isn't supported.",
+        "Python runtimes are available for amd64 and arm64 only.",
+    )
+
+
+def architecture_unknown(detail: str) -> BuildError:
+    return BuildError(
+        "Unable to determine the CPU architecture.",
+        f"Running 'dpkg --print-architecture' failed: {detail}\n\n"
+        "The build image should provide dpkg; check the builder image.",
+    )
+
+
+# --- Python version --------------------------------------------------------
+
+def version_file_unreadable(name: str, problem: str) -> BuildError:
+    return BuildError(
+        f"Unable to read {name}.",
+        f"""\
+The file {name} {problem}.
+
+Save it as plain UTF-8 text without a byte order mark (BOM). Some Windows
+tools write UTF-16: 'echo 3.14 > {name}' in PowerShell does. Recreate it
+with an editor that saves UTF-8, or with: printf '3.14\\n' > {name}
+If git converts the file, check your .gitattributes.""",
+    )
+
+
+def version_file_not_a_file(name: str) -> BuildError:
+    return BuildError(
+        f"'{name}' isn't a regular file.",
+        f"'{name}' must be a text file holding the Python version. Remove or rename "
+        "the directory (or broken link) with that name.",
+    )
+
+
+def python_version_file_misspelled(found: str) -> BuildError:
+    return BuildError(
+        "Your .python-version file is spelled incorrectly.",
+        f"""\
+The app has a file named:
+    '{found}'
+The buildpack only reads a file named exactly:
+    '.python-version'
+
+Rename it (git mv '{found}' .python-version), then commit.""",
+    )
+
+
+def python_version_invalid(line: str, hint: str, major: str) -> BuildError:
+    return BuildError(
+        "Invalid Python version in .python-version.",
+        f"""\
+The .python-version file holds this line, which isn't a valid version:
+    {line}
+{hint}
+A version is either just the major version (recommended), such as:
+    {major}
+or an exact version, such as {major}.999. Write it without quotes, without a
+'python-' prefix, and without wildcards or ranges. A comment goes on a line
+of its own, starting with '#'.""",
+    )
+
+
+def python_version_missing_version(major: str) -> BuildError:
+    return BuildError(
+        "No Python version found in .python-version.",
+        "The .python-version file is empty, or holds only comments and blank "
+        f"lines.\n\nPut the major version on a line of its own, for example:\n    {major}",
+    )
+
+
+def python_version_multiple(versions: Sequence[str]) -> BuildError:
+    listed = "\n".join(f"    {v}" for v in versions)
+    return BuildError(
+        "Multiple Python versions found in .python-version.",
+        f"""\
+The .python-version file names several versions:
+{listed}
+
+The buildpack installs one Python. Keep only the version the app should run
+on (other tools may keep extra versions in their own files).""",
+    )
+
+
+def runtime_txt_invalid(line: str, major: str) -> BuildError:
+    shown = f"\n    {line}\n" if line else " (no version line)\n"
+    return BuildError(
+        "Invalid Python version in runtime.txt.",
+        f"""\
+runtime.txt must hold a single line such as 'python-{major}', but it has:{shown}
+runtime.txt is deprecated: the better fix is to delete it and use a
+.python-version file instead.
+
+{PYTHON_VERSION_HOWTO.format(major=major)}""",
+    )
+
+
+def python_version_end_of_life(version: str, origin: str, oldest: str, newest: str) -> BuildError:
+    if origin == "cached":
+        return BuildError(
+            "The cached Python version has reached end-of-life.",
+            f"""\
+The app doesn't say which Python version it needs, so the buildpack would
+reuse the major version of the last build: Python {version}. That version
+no longer gets security updates and isn't supported.
+
+Choose Python {oldest} or newer.
+
+{PYTHON_VERSION_HOWTO.format(major=newest)}""",
+        )
+    return BuildError(
+        "The requested Python version has reached end-of-life.",
+        f"""\
+{origin} asks for Python {version}, which no longer gets security updates
+and isn't supported by this buildpack.
+
+Change the version in {origin} to Python {oldest} or newer; upgrading all
+the way to Python {newest} is best.""",
+    )
+
+
+def python_version_unknown(version: str, origin: str, newest: str) -> BuildError:
+    if origin == "cached":
+        return BuildError(
+            "The cached Python version isn't recognised.",
+            f"""\
+The app doesn't say which Python version it needs, and the last build used
+Python {version}, which this buildpack doesn't know. The buildpack may have
+been downgraded: use a newer release of it again, or pin a version.
+
+{PYTHON_VERSION_HOWTO.format(major=newest)}""",
+        )
+    return BuildError(
+        "The requested Python version isn't recognised.",
+        f"""\
+{origin} asks for Python {version}, which this buildpack doesn't know.
+The newest supported major version is Python {newest}.
+
+- Check that Python {version} has been released (python.org/downloads).
+- Check you are using the newest release of the buildpack, not an old pin.
+- Otherwise, change {origin} to a supported version such as {newest}.""",
+    )
+
+
+def _asked_for(origin: str, version: str) -> str:
+    if origin == "default":
+        return f"The app names no Python version; the buildpack default is Python {version}"
+    if origin == "cached":
+        return f"The app names no Python version; the last build used Python {version}"
+    return f"{origin} asks for Python {version}"
+
+
+def python_version_not_on_mirror(
+    requested: str, version: str, origin: str, base_url: str, available: Sequence[str]
+) -> BuildError:
+    listed = ", ".join(available) if available else "none for this stack and architecture"
+    looked_for = "" if requested == version else f" (newest known patch: {version})"
+    return BuildError(
+        "The requested Python version isn't available.",
+        f"""\
+{_asked_for(origin, requested)}{looked_for},
+but the runtime mirror doesn't have it:
+    {base_url}
+Versions it has: {listed}
+
+Check that Python {version} has been released (python.org/downloads) and
+that you use the newest release of the buildpack. Naming only the major
+version lets the buildpack pick the newest patch a mirror with a SHA256SUMS
+manifest has.""",
+    )
+
+
+def runtime_txt_deprecated_warning(version: str, major: str) -> str:
+    return f"""\
+Warning: The runtime.txt file is deprecated.
+
+The Python version ({version}) was read from runtime.txt, which is deprecated
+in favour of .python-version (the file other Python tools read too).
+runtime.txt will stop working in a future release of the buildpack.
+
+Delete runtime.txt, then:
+{PYTHON_VERSION_HOWTO.format(major=major)}"""
+
+
+def no_python_version_warning(major: str, origin: str) -> str:
+    why = (
+        "the buildpack's default"
+        if origin == "default"
+        else "the same major version as the app's last build"
+    )
+    return f"""\
+Warning: No Python version was specified.
+
+The app doesn't say which Python version it needs, so it gets {why},
+Python {major}. The default changes over time, which can break the app
+unexpectedly.
+
+{PYTHON_VERSION_HOWTO.format(major=major)}"""
+
+
+def python_major_deprecated_warning(major: str, upstream_eol: str, origin: str, newest: str) -> str:
+    return f"""\
+Warning: Support for Python {major} is deprecated.
+
+Python {major} reached its upstream end of life in {upstream_eol} and no
+longer gets security updates. A future release of the buildpack will stop
+supporting it.
+
+Upgrade the app by changing the version in {origin}, ideally to Python {newest}."""
+
+
+def python_patch_outdated_warning(version: str, latest: str, origin: str, major: str) -> str:
+    return f"""\
+Warning: A Python patch update is available.
+
+The app uses Python {version}, but Python {latest} is available, with bug and
+security fixes. Change the version in {origin} to '{major}' (recommended:
+every build then gets the newest patch) or to '{latest}'."""
+
+
+# --- runtime mirror and download -------------------------------------------
+
+def runtime_base_url_invalid(value: str) -> BuildError:
+    return BuildError(
+        "PYTHON_RUNTIME_BASE_URL isn't a usable URL.",
+        f"""\
+PYTHON_RUNTIME_BASE_URL is set to:
+    {value}
+It must be an http://, https:// or file:// URL of a directory holding the
+Python runtime archives, for example https://mirror.example.com/python.
+Unset it to use the default runtime location.""",
+    )
+
+
+def runtime_manifest_invalid(url: str, line_number: int, line: str) -> BuildError:
+    return BuildError(
+        "The runtime mirror's SHA256SUMS file is malformed.",
+        f"""\
+Line {line_number} of
+    {url}
+isn't '<sha256>  <file name>':
+    {line[:120]}
+
+Fix the mirror's SHA256SUMS (the buildpack's builds/ tool writes it) or
+remove it to let the buildpack download without checksums.""",
+    )
+
+
+def runtime_download_failed(url: str, cause: str) -> BuildError:
+    return BuildError(
+        "Unable to download Python.",
+        f"""\
+Downloading the Python runtime failed:
+    {url}
+Cause: {cause}
+
+This is usually a temporary network or server problem: retry the build.
+If you use PYTHON_RUNTIME_BASE_URL, check the mirror is up and reachable from
+the build. Slow networks can raise CURL_CONNECT_TIMEOUT and CURL_TIMEOUT.""",
+    )
+
+
+def runtime_checksum_mismatch(url: str, expected: str, actual: str) -> BuildError:
+    return BuildError(
+        "The downloaded Python runtime doesn't match its checksum.",
+        f"""\
+The archive
+    {url}
+has sha256 {actual},
+but the mirror's SHA256SUMS says {expected}.
+Nothing was installed.
+
+The archive may be corrupt or tampered with, or SHA256SUMS is out of date.
+Ask the mirror's operator to re-upload the archive or regenerate SHA256SUMS.""",
+    )
+
+
+def runtime_archive_invalid(url: str, problem: str) -> BuildError:
+    return BuildError(
+        "The Python runtime archive is invalid.",
+        f"""\
+The archive
+    {url}
+{problem}
+Nothing was installed. Rebuild the archive (see builds/ in the buildpack)
+or ask the mirror's operator to replace it.""",
+    )
+
+
+def zstd_missing() -> BuildError:
+    return BuildError(
+        "The 'zstd' command isn't available.",
+        "Python runtime archives are zstd-compressed, and the build image has "
+        "no 'zstd' command.\nUse a current build image (heroku/heroku:24-build, "
+        "gliderlabs/herokuish:latest-24), which has it.",
+    )
+
+
+def existing_python_dir(listing: str) -> BuildError:
+    return BuildError(
+        "Existing '.heroku/python/' directory found.",
+        f"""\
+The app's source already has a '.heroku/python/' directory:
+{listing}
+That is where the buildpack installs Python, so it must not be committed or
+created by an earlier buildpack. Remove it from git
+(git rm -r --cached .heroku/python), add it to .gitignore and commit.""",
+    )
+
+
+# --- package managers and dependencies -------------------------------------
+
+def not_a_python_app(listing: str) -> str:
+    return f"""\
+Error: This app doesn't look like a Python app.
+
+The Python buildpack looks for a Python project file in the app's root
+directory, such as requirements.txt, .python-version, pyproject.toml,
+Pipfile.lock, poetry.lock, uv.lock, setup.py or manage.py, and found none.
+The root directory holds:
+{listing}
+
+If this is a Python app, add a 'requirements.txt' listing its dependencies
+(an empty one is fine), commit it, and check it isn't in .gitignore or
+.slugignore and isn't in a subdirectory."""
+
+
+def no_package_manager_files(listing: str) -> BuildError:
+    return BuildError(
+        "Couldn't find any supported Python package manager files.",
+        f"""\
+A Python app needs a 'requirements.txt' file in its root directory listing
+its dependencies. The root directory holds:
+{listing}
+
+Check that the file:
+1. is in the top level directory, not a subdirectory;
+2. is named exactly 'requirements.txt' (lowercase);
+3. isn't listed in .gitignore or .slugignore;
+4. has been added to git and committed (git add requirements.txt).
+
+An app without dependencies can use an empty requirements.txt.""",
+    )
+
+
+def setup_py_only() -> BuildError:
+    return BuildError(
+        "A setup.py or setup.cfg file alone isn't supported.",
+        """\
+The app has setup.py/setup.cfg but no 'requirements.txt'. Create a
+requirements.txt holding this one line, which installs the app's package
+and its dependencies:
+    -e .
+then commit it.""",
+    )
+
+
+def package_manager_not_supported_yet(file_name: str, tool: str) -> BuildError:
+    return BuildError(
+        f"{tool} apps aren't supported by this buildpack release.",
+        f"""\
+The app has '{file_name}' but no 'requirements.txt'. This release of the
+buildpack installs dependencies with pip from requirements.txt only.
+
+Export the locked dependencies to requirements.txt and commit it, or use a
+newer release of the buildpack.""",
+    )
+
+
+def requirements_not_a_file() -> BuildError:
+    return version_file_not_a_file("requirements.txt")
+
+
+def bundled_pip_missing(python_dir: str) -> BuildError:
+    return BuildError(
+        "The Python runtime has no bundled pip.",
+        f"""\
+The buildpack installs pip with the pip wheel that CPython ships in
+    {python_dir}/lib/pythonX.Y/ensurepip/_bundled/
+and the installed runtime has none. The runtime archive was built without
+ensurepip's wheel; rebuild it with the buildpack's builds/ tool, or use the
+default runtime location.""",
+    )
+
+
+def pip_install_failed(version: str) -> BuildError:
+    return BuildError(
+        f"Unable to install pip {version}.",
+        "pip's output above says why. This is usually a temporary problem "
+        "reaching the package index: retry the build.\nIf the app uses a "
+        "private index (PIP_INDEX_URL), check it is reachable and holds pip.",
+    )
+
+
+def dependencies_install_failed(command: str) -> BuildError:
+    return BuildError(
+        "Unable to install dependencies using pip.",
+        f"""\
+'{command}' failed; pip's output above says why.
+
+Common causes: a misspelled package or a version that doesn't exist, a
+dependency that needs a newer or older Python, or a package that builds from
+source and needs system libraries. Fix requirements.txt, then try
+'pip install -r requirements.txt' locally in a clean virtual environment.""",
+    )
+
+
+def export_not_writable_warning(path: str, problem: str) -> str:
+    return f"""\
+Warning: Unable to write the buildpack's export file.
+
+{path}: {problem}
+Buildpacks that run after this one won't find the app's Python on PATH.
+Make the buildpack's directory writable by the build user."""
+
+
+def app_symlink_warning(problem: str) -> str:
+    return f"""\
+Warning: Unable to link /app/.heroku/python to the build.
+
+{problem}
+Python is installed and used from the build directory instead, and the
+paths in installed scripts are rewritten to /app/.heroku/python for run
+time. Later buildpacks should use the export file to find Python."""
+
+
+def cache_save_warning(problem: str) -> str:
+    return f"""\
+Warning: Unable to save the build cache.
+
+{problem}
+The app was built; the next build starts without a cache."""

@@ -1,0 +1,180 @@
+"""pip: installing the pinned pip, and the app's requirements.txt with it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from . import errors, output
+from .commands import run_streamed
+from .config_vars import BuildConfig
+from .runtime_env import PythonLocation
+
+# Index settings read from the app's config vars for the install step.
+INDEX_CONFIG_VARS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST")
+# pip settings from the build environment that bootstrapping pip may use:
+# the rest (and pip config files) are ignored so they can't break it.
+_BOOTSTRAP_PIP_VARS = INDEX_CONFIG_VARS + (
+    "PIP_CERT", "PIP_CLIENT_CERT", "PIP_PROXY", "PIP_DEFAULT_TIMEOUT", "PIP_RETRIES",
+)
+
+
+def index_settings(config: BuildConfig) -> dict[str, str]:
+    return {name: value for name in INDEX_CONFIG_VARS if (value := config.get(name))}
+
+
+def installed_pip_version(location: PythonLocation) -> Optional[str]:
+    for dist_info in location.install_dir.glob("lib/python3*/site-packages/pip-*.dist-info"):
+        return dist_info.name[len("pip-"):-len(".dist-info")]
+    return None
+
+
+def _bundled_pip_wheel(location: PythonLocation) -> Path:
+    wheels = sorted(
+        location.install_dir.glob("lib/python3*/ensurepip/_bundled/pip-*.whl"),
+        key=lambda p: [int(n) if n.isdigit() else 0 for n in re.split(r"[.-]", p.name)[1:4]],
+    )
+    if not wheels:
+        raise errors.bundled_pip_missing(str(location.home))
+    # Run through the build's path (/app/...), like every other use of Python.
+    return location.home / wheels[-1].relative_to(location.install_dir)
+
+
+def _bootstrap_env(env: Mapping[str, str], settings: Mapping[str, str]) -> dict[str, str]:
+    clean = {k: v for k, v in env.items() if not k.startswith("PIP_") or k in _BOOTSTRAP_PIP_VARS}
+    clean.update(settings)
+    clean["PIP_CONFIG_FILE"] = os.devnull
+    if "PIP_CERT" not in clean and env.get("SSL_CERT_FILE"):
+        clean["PIP_CERT"] = env["SSL_CERT_FILE"]
+    return clean
+
+
+def install_pip(location: PythonLocation, version: str, env: Mapping[str, str], settings: Mapping[str, str]) -> None:
+    if installed_pip_version(location) == version:
+        output.step(f"Using cached pip {version}")
+        return
+    output.step(f"Installing pip {version}")
+    wheel = _bundled_pip_wheel(location)
+    result = run_streamed(
+        [
+            str(location.python), str(wheel / "pip"), "install",
+            "--disable-pip-version-check", "--no-cache-dir", "--no-input", "--quiet",
+            "--no-warn-script-location", f"pip=={version}",
+        ],
+        _bootstrap_env(env, settings),
+        quiet=True,
+    )
+    if not result.ok:
+        raise errors.pip_install_failed(version)
+
+
+def install_dependencies(
+    location: PythonLocation,
+    build_dir: Path,
+    env: Mapping[str, str],
+    settings: Mapping[str, str],
+    pip_cache_dir: Optional[Path],
+) -> None:
+    shown = "pip install -r requirements.txt"
+    output.step(f"Installing dependencies using '{shown}'")
+    cache_args = [f"--cache-dir={pip_cache_dir}"] if pip_cache_dir else ["--no-cache-dir"]
+    args = [
+        str(location.python), "-m", "pip", "install", "-r", "requirements.txt",
+        "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
+        f"--src={location.home / 'src'}", *cache_args,
+    ]
+    site_packages_note = re.compile(r" in (/app|\.|" + re.escape(str(build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
+    result = run_streamed(
+        args,
+        {**env, **settings},
+        cwd=build_dir,
+        line_filter=lambda line: site_packages_note.sub("", line),
+    )
+    if not result.ok:
+        raise errors.dependencies_install_failed(shown)
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What decides whether installed dependencies can be reused as they are.
+
+    `fingerprint` covers requirements.txt and the files it includes (-r, -c).
+    `reinstall_reason` is set when the file names things whose content pip
+    can't see from the file alone (local paths, editables, URLs), so the
+    install must run even when the file is unchanged.
+    """
+
+    fingerprint: str
+    reinstall_reason: Optional[str]
+
+
+_URL_OR_PATH = re.compile(r"(://|^file:|^[./~]|\.whl$|\.tar\.gz$|\.zip$|\s@\s|^[^\s;]+@)")
+
+
+def inspect_requirements(build_dir: Path) -> Requirements:
+    digest = hashlib.sha256()
+    reasons: list[str] = []
+    _inspect_file(build_dir / "requirements.txt", build_dir, digest, reasons, set())
+    return Requirements(digest.hexdigest(), reasons[0] if reasons else None)
+
+
+def _logical_lines(text: str) -> list[str]:
+    joined = re.sub(r"\\\r?\n", " ", text)
+    lines = []
+    for line in joined.splitlines():
+        line = re.sub(r"(^|\s+)#.*$", "", line).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _option_value(tokens: list[str], index: int) -> Optional[str]:
+    token = tokens[index]
+    if "=" in token and token.startswith("--"):
+        return token.split("=", 1)[1]
+    if token.startswith("-") and not token.startswith("--") and len(token) > 2:
+        return token[2:]
+    return tokens[index + 1] if index + 1 < len(tokens) else None
+
+
+def _inspect_file(path: Path, build_dir: Path, digest, reasons: list[str], seen: set[Path]) -> None:
+    name = os.path.relpath(path, build_dir)
+    try:
+        content = path.read_bytes()
+    except OSError:
+        reasons.append(f"{name} can't be read")
+        return
+    digest.update(f"{name}\0{len(content)}\0".encode())
+    digest.update(content)
+    seen.add(path.resolve())
+    for line in _logical_lines(content.decode("utf-8", errors="replace")):
+        try:
+            tokens = shlex.split(line)
+        except ValueError:
+            tokens = line.split()
+        if not tokens:
+            continue
+        option = tokens[0].split("=", 1)[0]
+        if option in ("-r", "--requirement", "-c", "--constraint") or re.match(r"^-[rc]\S", tokens[0]):
+            included = _option_value(tokens, 0)
+            if included is None or "://" in included:
+                reasons.append(f"{name} includes a file by URL")
+                continue
+            target = (path.parent / included)
+            if target.resolve() not in seen:
+                _inspect_file(target, build_dir, digest, reasons, seen)
+        elif option in ("-e", "--editable") or re.match(r"^-e\S", tokens[0]):
+            reasons.append(f"{name} has an editable requirement")
+        elif option in ("-f", "--find-links") or re.match(r"^-f\S", tokens[0]):
+            value = _option_value(tokens, 0) or ""
+            if "://" not in value:
+                reasons.append(f"{name} finds packages in a local directory")
+        elif tokens[0].startswith("-"):
+            continue
+        elif _URL_OR_PATH.search(line):
+            reasons.append(f"{name} has a requirement given by path or URL")
