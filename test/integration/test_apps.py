@@ -1,0 +1,42 @@
+"""Real apps built herokuish-style in the stack environment, booted and fetched."""
+
+from __future__ import annotations
+
+import yaml_check
+
+
+def assert_built(outcome) -> None:
+    assert outcome.ok, (outcome.detect.output, outcome.compile and outcome.compile.output)
+    assert "Traceback" not in outcome.compile.output
+
+
+def test_flask_app_builds_reuses_its_cache_and_serves(herokuish, fixture_app, runtime_archives):
+    source = fixture_app("flask_app")
+    version = runtime_archives.versions["3.12"]
+
+    first = herokuish.build(source)
+    assert_built(first)
+    assert first.detect.stdout == "Python\n"
+    log = first.compile.stdout
+    assert "-----> Using Python 3.12 specified in .python-version" in log
+    assert f"-----> Installing Python {version}" in log
+    assert "-----> Installing pip " in log
+    assert "-----> Installing dependencies using 'pip install -r requirements.txt'" in log
+    assert "Successfully installed" in log
+    yaml_check.assert_yaml_mapping_or_empty(first.release.stdout)
+
+    second = herokuish.build(source)
+    assert_built(second)
+    log = second.compile.stdout
+    assert "-----> Restoring cache" in log
+    assert f"-----> Using cached install of Python {version}" in log
+    assert "-----> Skipping dependency install" in log
+    assert "Installing dependencies" not in log
+
+    web = herokuish.start("web")
+    try:
+        response = web.get("/")
+        assert response.status_code == 200
+        assert response.text == "Hello from Flask on Python 3.12"
+    finally:
+        web.stop()
