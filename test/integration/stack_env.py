@@ -111,6 +111,30 @@ class NativeStack:
         return [*drop, "/usr/bin/env", "-i", *[f"{k}={v}" for k, v in env.items()], *args]
 
 
+def stack_name() -> str:
+    """The stack the suite builds for (TEST_STACK, default heroku-24)."""
+    return os.environ.get("TEST_STACK", "heroku-24")
+
+
+def stack_kind() -> str:
+    """`chroot` (the Debian stand-in, default) or `native` (a stack container)."""
+    return os.environ.get("TEST_STACK_ENV", "chroot")
+
+
+def make_rootfs() -> Optional[Path]:
+    """The stand-in rootfs (made once per machine), or None in a container."""
+    if stack_kind() == "native":
+        return None
+    result = subprocess.run([str(REPO / "test" / "stack" / "make-rootfs")], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"Unable to make the stand-in stack rootfs:\n{result.stderr}")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def make_stack(rootfs: Optional[Path], workdir: Path):
+    return NativeStack(workdir) if rootfs is None else ChrootStack(rootfs, workdir)
+
+
 def run(stack, args: Sequence[str], env: Mapping[str, str], user: bool = True, timeout: float = 600) -> Result:
     completed = subprocess.run(
         stack.command(args, env, user), capture_output=True, text=True, timeout=timeout

@@ -1,0 +1,101 @@
+"""Runtime archives made from this machine's CPython builds, and a runtime
+mirror serving them on 127.0.0.1 (no real runtime archive can be fetched
+here)."""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import http.server
+import os
+import re
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from stack_env import REPO
+
+CACHE_ROOT = Path(os.environ.get("STACK_ROOTFS_CACHE", "/var/tmp/python-buildpack-stack"))
+# The majors the suite builds apps with; each is packaged from this
+# machine's newest CPython build of that major (pyenv).
+RUNTIME_MAJORS = ("3.11", "3.12", "3.13")
+
+
+@dataclass(frozen=True)
+class RuntimeArchives:
+    directory: Path
+    versions: dict[str, str]  # major -> exact version
+
+
+def pyenv_builds() -> dict[str, Path]:
+    """The newest pyenv CPython build of each major in RUNTIME_MAJORS."""
+    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+    found: dict[str, tuple[tuple[int, ...], Path]] = {}
+    for prefix in Path(root, "versions").iterdir():
+        if not re.fullmatch(r"\d+\.\d+\.\d+", prefix.name):
+            continue
+        major = prefix.name.rsplit(".", 1)[0]
+        key = tuple(int(p) for p in prefix.name.split("."))
+        if major in RUNTIME_MAJORS and (major not in found or key > found[major][0]):
+            found[major] = (key, prefix)
+    return {major: prefix for major, (_key, prefix) in found.items()}
+
+
+def package_archives(stack_name: str) -> RuntimeArchives:
+    """Archives for RUNTIME_MAJORS, in a machine-level cache.
+
+    Made once per machine (and tool change) with builds/package_runtime.py,
+    under a lock, as pytest-xdist workers may ask at the same time.
+    """
+    tool = REPO / "builds" / "package_runtime.py"
+    key = hashlib.sha256(tool.read_bytes()).hexdigest()[:12]
+    directory = CACHE_ROOT / f"runtimes-{stack_name}-{key}"
+    directory.mkdir(parents=True, exist_ok=True)
+    builds = pyenv_builds()
+    with open(CACHE_ROOT / ".runtimes.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for prefix in builds.values():
+            if not list(directory.glob(f"python-{prefix.name}-*.tar.zst")):
+                subprocess.run(
+                    [str(tool), str(prefix), str(directory), "--stack", stack_name, "--level", "3"],
+                    check=True, capture_output=True,
+                )
+    return RuntimeArchives(directory, {major: prefix.name for major, prefix in builds.items()})
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class MirrorServer:
+    """Serves runtime mirrors made from `archives` under `root`:
+
+    /mirror        the archives and their SHA256SUMS
+    /no-manifest   the archives only, like Heroku's bucket
+    /bad-checksum  the archives with a SHA256SUMS whose checksums are wrong
+    """
+
+    def __init__(self, archives: RuntimeArchives, root: Path):
+        source = archives.directory
+        for kind in ("mirror", "no-manifest", "bad-checksum"):
+            (root / kind).mkdir(parents=True)
+            for archive in source.glob("*.tar.zst"):
+                (root / kind / archive.name).symlink_to(archive)
+        manifest = (source / "SHA256SUMS").read_text()
+        (root / "mirror" / "SHA256SUMS").write_text(manifest)
+        (root / "bad-checksum" / "SHA256SUMS").write_text(
+            re.sub(r"^[0-9a-f]{64}", "0" * 64, manifest, flags=re.M)
+        )
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, kind: str = "mirror") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{kind}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
