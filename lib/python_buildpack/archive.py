@@ -68,7 +68,13 @@ def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
             pass
     except (tarfile.TarError, UnsafeArchive, EOFError, OSError) as error:
         extract_error = error
-        zstd.kill()
+        # Stop zstd (SIGPIPE), but let it finish if it is failing on its own:
+        # its message says more than tarfile's.
+        zstd.stdout.close()
+        try:
+            zstd.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            zstd.kill()
     finally:
         feeder.join()
         stderr = zstd.stderr.read().decode("utf-8", errors="replace").strip()
@@ -77,13 +83,12 @@ def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
         returncode = zstd.wait()
     if feed_error:
         raise feed_error[0]
-    if returncode != 0 and extract_error is None:
-        raise UnsafeArchive(f"isn't a valid zstd archive ({stderr or f'zstd exit status {returncode}'})")
     if isinstance(extract_error, UnsafeArchive):
         raise extract_error
+    if returncode > 0:
+        raise UnsafeArchive(f"isn't a valid zstd archive ({stderr or f'zstd exit status {returncode}'})")
     if extract_error is not None:
-        detail = stderr or str(extract_error)
-        raise UnsafeArchive(f"couldn't be unpacked ({detail})")
+        raise UnsafeArchive(f"couldn't be unpacked ({extract_error})")
     return digest.hexdigest()
 
 

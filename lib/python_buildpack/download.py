@@ -110,6 +110,8 @@ def _fetch_once(url: str, consume: Callable[[Iterator[bytes]], T], timeouts: Tim
 
 
 def _chunks(url: str, response, deadline: float, total: float) -> Iterator[bytes]:
+    expected = response.headers.get("Content-Length")
+    received = 0
     while True:
         if time.monotonic() > deadline:
             raise DownloadError(url, f"the download took longer than {total:g}s (CURL_TIMEOUT)")
@@ -118,7 +120,10 @@ def _chunks(url: str, response, deadline: float, total: float) -> Iterator[bytes
         except (OSError, http.client.HTTPException) as error:
             raise DownloadError(url, _describe(error)) from None
         if not chunk:
+            if expected and expected.isdigit() and received < int(expected):
+                raise DownloadError(url, _describe(http.client.IncompleteRead(b"")))
             return
+        received += len(chunk)
         yield chunk
 
 

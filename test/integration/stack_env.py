@@ -55,6 +55,7 @@ class Result:
 
 class ChrootStack:
     kind = "Debian stand-in rootfs (chroot)"
+    tmp_dir = "/tmp"  # the build's scratch space, as seen inside
 
     def __init__(self, rootfs: Path, workdir: Path):
         self.rootfs = rootfs
@@ -94,17 +95,24 @@ exec chroot {'--userspec=%d:%d' % (BUILD_UID, BUILD_UID) if user else ''} "$r" "
 
 
 class NativeStack:
+    """Runs directly in a stack container: one test at a time (one /app)."""
+
     kind = "this container (heroku/heroku build image)"
 
     def __init__(self, workdir: Path):
-        self.tmp = Path("/tmp")
+        self.tmp = workdir / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.tmp, 0o1777)
+        self.tmp_dir = str(self.tmp)
         self.app = Path("/app")
         for child in list(self.app.glob("*")) + list(self.app.glob(".*")):
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         os.chown(self.app, BUILD_UID, BUILD_UID)
 
     def host_path(self, inside: str) -> Path:
-        return Path(inside)
+        if inside == "/app" or inside.startswith("/app/") or inside.startswith(self.tmp_dir):
+            return Path(inside)
+        raise ValueError(inside)
 
     def command(self, args: Sequence[str], env: Mapping[str, str], user: bool = True) -> list[str]:
         drop = ["setpriv", f"--reuid={BUILD_UID}", f"--regid={BUILD_UID}", "--clear-groups"] if user else []
@@ -188,30 +196,32 @@ class HerokuishBuild:
         return env
 
     def install_buildpack(self) -> str:
-        target = self.stack.host_path("/tmp/buildpack")
+        inside = f"{self.stack.tmp_dir}/buildpack"
+        target = self.stack.host_path(inside)
         if not target.exists():
             target.mkdir()
             for part in BUILDPACK_PARTS:
                 shutil.copytree(REPO / part, target / part, ignore=shutil.ignore_patterns("__pycache__"))
             chown_tree(target)
-        return "/tmp/buildpack"
+        return inside
 
     def write_env_dir(self) -> str:
-        env_dir = self.stack.host_path("/tmp/env")
+        inside = f"{self.stack.tmp_dir}/env"
+        env_dir = self.stack.host_path(inside)
         shutil.rmtree(env_dir, ignore_errors=True)
         env_dir.mkdir()
         for name, value in self.config.items():
             (env_dir / name).write_text(value)
         chown_tree(env_dir)
-        return "/tmp/env"
+        return inside
 
     def build(self, source: Path) -> BuildOutcome:
         """One herokuish build of `source`; on success the slug is in /app."""
         self.builds += 1
         buildpack = self.install_buildpack()
         env_dir = self.write_env_dir()
-        build_dir = f"/tmp/build_{self.builds}"
-        cache_dir = "/tmp/cache"
+        build_dir = f"{self.stack.tmp_dir}/build_{self.builds}"
+        cache_dir = f"{self.stack.tmp_dir}/cache"
         self.stack.host_path(cache_dir).mkdir(exist_ok=True)
         chown_tree(self.stack.host_path(cache_dir))
         # herokuish: /app holds the source; it is copied to the build dir.
@@ -254,7 +264,7 @@ class HerokuishBuild:
         port = free_port()
         env = {**self.base_env(), "PORT": str(port), "DYNO": f"{process_type}.1"}
         command = self.stack.command(["bash", "-c", _PROFILE + _START, "start", process_type], env)
-        log = self.stack.host_path(f"/tmp/{process_type}.log")
+        log = self.stack.host_path(f"{self.stack.tmp_dir}/{process_type}.log")
         handle = open(log, "w")
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         return RunningProcess(process, port, log, handle)

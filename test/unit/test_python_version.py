@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from python_buildpack import python_version as pv
+from python_buildpack.errors import BuildError
+
+
+def requested(tmp_path: Path, versions, files: dict[str, bytes | str], cached: str | None = None):
+    for name, content in files.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return pv.read_requested_version(tmp_path, versions, cached)
+
+
+@pytest.mark.parametrize("text", ["3.12", "3.12.4", "3.0", "10.20.30", "3.12.0"])
+def test_valid_versions(text):
+    assert pv.is_valid_version(text)
+
+
+@pytest.mark.parametrize("text", ["3", "3.12.", "03.12", "3.09", "3.12.x", "python-3.12", "^3.12", "3.12.1.1", " 3.12", "3.12rc1"])
+def test_invalid_versions(text):
+    assert not pv.is_valid_version(text)
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("3.12\n", "3.12"),
+        ("3.12.4", "3.12.4"),
+        ("  3.12  \r\n", "3.12"),
+        ("# the app's Python\n\n   # indented comment\n3.13\n\n", "3.13"),
+        ("3.11\r\n# CRLF comment\r\n", "3.11"),
+    ],
+)
+def test_python_version_file(tmp_path, versions, content, expected):
+    result = requested(tmp_path, versions, {".python-version": content})
+    assert result == pv.RequestedVersion(expected, ".python-version")
+
+
+@pytest.mark.parametrize(
+    "content, headline, detail",
+    [
+        (b"\xef\xbb\xbf3.12\n", "Unable to read .python-version.", "byte order mark"),
+        ("3.12\n".encode("utf-16"), "Unable to read .python-version.", "UTF-16"),
+        ("3.12\n".encode("utf-16-le"), "Unable to read .python-version.", "UTF-16"),
+        (b"3.12\xff\n", "Unable to read .python-version.", "isn't valid UTF-8"),
+        (b"", "No Python version found in .python-version.", "empty"),
+        (b"# only a comment\n\n", "No Python version found in .python-version.", "only comments"),
+        (b"3.12\n3.13\n", "Multiple Python versions found in .python-version.", "    3.12\n    3.13"),
+        (b"python-3.12\n", "Invalid Python version in .python-version.", "Remove the 'python' prefix."),
+        (b'"3.12"\n', "Invalid Python version in .python-version.", "Remove the quotes."),
+        (b"3.12.*\n", "Invalid Python version in .python-version.", "Wildcards aren't supported."),
+        (b">=3.12\n", "Invalid Python version in .python-version.", "Version ranges aren't supported."),
+        (b"3.12 # pinned\n", "Invalid Python version in .python-version.", "comment onto a line of its own"),
+        (b"garbage\x07here\n", "Invalid Python version in .python-version.", "garbage\ufffdhere"),
+        (b"3.12\nnonsense\n", "Invalid Python version in .python-version.", "nonsense"),
+    ],
+)
+def test_python_version_file_errors(tmp_path, versions, content, headline, detail):
+    with pytest.raises(BuildError) as error:
+        requested(tmp_path, versions, {".python-version": content})
+    assert error.value.title == headline
+    assert detail in error.value.body
+
+
+def test_python_version_directory_is_an_error(tmp_path, versions):
+    (tmp_path / ".python-version").mkdir()
+    with pytest.raises(BuildError, match="isn't a regular file"):
+        pv.read_requested_version(tmp_path, versions, None)
+
+
+@pytest.mark.parametrize("name", ["python-version", ".python-version.txt", "python_version.txt", ".Python-version"])
+def test_misspelled_version_file(tmp_path, versions, name):
+    with pytest.raises(BuildError) as error:
+        requested(tmp_path, versions, {name: "3.12", ".python-version": "3.12"})
+    assert error.value.title == "Your .python-version file is spelled incorrectly."
+    assert f"'{name}'" in error.value.body and "'.python-version'" in error.value.body
+
+
+@pytest.mark.parametrize("content, expected", [("python-3.12", "3.12"), ("python-3.12.4\n", "3.12.4"), ("# c\npython-3.11\r\n", "3.11")])
+def test_runtime_txt(tmp_path, versions, content, expected):
+    result = requested(tmp_path, versions, {"runtime.txt": content, ".python-version": "3.13"})
+    assert result == pv.RequestedVersion(expected, "runtime.txt")
+
+
+@pytest.mark.parametrize("content", ["3.12", "python-3.12.x", "python-3.12\npython-3.13", "", "python 3.12"])
+def test_runtime_txt_errors(tmp_path, versions, content):
+    with pytest.raises(BuildError) as error:
+        requested(tmp_path, versions, {"runtime.txt": content})
+    assert error.value.title == "Invalid Python version in runtime.txt."
+    assert ".python-version" in error.value.body
+
+
+def test_runtime_txt_skips_the_misspelling_check(tmp_path, versions):
+    result = requested(tmp_path, versions, {"runtime.txt": "python-3.12", "python-version": "3.11"})
+    assert result.origin == "runtime.txt"
+
+
+def test_cached_version_is_sticky_by_major(tmp_path, versions):
+    assert requested(tmp_path, versions, {}, cached="3.11.7") == pv.RequestedVersion("3.11", "cached")
+
+
+@pytest.mark.parametrize("cached", [None, "", "pypy-7.3", "3.11", "garbage"])
+def test_default_without_usable_cached_version(tmp_path, versions, cached):
+    assert requested(tmp_path, versions, {}, cached=cached) == pv.RequestedVersion("3.14", "default")
+
+
+def test_version_file_wins_over_cache(tmp_path, versions):
+    assert requested(tmp_path, versions, {".python-version": "3.13"}, cached="3.11.7").origin == ".python-version"
+
+
+def test_pipfile_lock_hook_comes_after_python_version_file(tmp_path, versions):
+    reader = lambda _dir: "3.12.2"  # noqa: E731
+    assert pv.read_requested_version(tmp_path, versions, "3.11.1", reader) == pv.RequestedVersion("3.12.2", "Pipfile.lock")
+    (tmp_path / ".python-version").write_text("3.13")
+    assert pv.read_requested_version(tmp_path, versions, None, reader).origin == ".python-version"
+
+
+@pytest.mark.parametrize("text, origin, headline", [
+    ("3.9", ".python-version", "The requested Python version has reached end-of-life."),
+    ("2.7.18", "runtime.txt", "The requested Python version has reached end-of-life."),
+    ("3.9", "cached", "The cached Python version has reached end-of-life."),
+    ("3.15", ".python-version", "The requested Python version isn't recognised."),
+    ("4.0.1", ".python-version", "The requested Python version isn't recognised."),
+    ("3.15", "cached", "The cached Python version isn't recognised."),
+])
+def test_unsupported_versions(versions, text, origin, headline):
+    with pytest.raises(BuildError) as error:
+        pv.check_supported(pv.RequestedVersion(text, origin), versions)
+    assert error.value.title == headline
+
+
+@pytest.mark.parametrize("text", ["3.10", "3.14", "3.12.0", "3.13.99"])
+def test_supported_versions(versions, text):
+    pv.check_supported(pv.RequestedVersion(text, ".python-version"), versions)
+
+
+def test_resolve(versions):
+    assert pv.resolve(pv.RequestedVersion("3.12", "default"), versions) == "3.12.14"
+    assert pv.resolve(pv.RequestedVersion("3.12.3", ".python-version"), versions) == "3.12.3"
+    mirror = ["3.11.7", "3.12.1", "3.12.10", "3.12.9"]
+    assert pv.resolve(pv.RequestedVersion("3.12", ".python-version"), versions, mirror) == "3.12.10"
+    assert pv.resolve(pv.RequestedVersion("3.13", ".python-version"), versions, mirror) == "3.13.15"
+
+
+def warning_titles(requested, full, versions):
+    return [w.splitlines()[0] for w in pv.warnings_for(requested, full, versions)]
+
+
+def test_warnings(versions):
+    assert warning_titles(pv.RequestedVersion("3.12", ".python-version"), "3.12.14", versions) == []
+    assert warning_titles(pv.RequestedVersion("3.12", "runtime.txt"), "3.12.14", versions) == [
+        "Warning: The runtime.txt file is deprecated."]
+    assert warning_titles(pv.RequestedVersion("3.14", "default"), "3.14.7", versions) == [
+        "Warning: No Python version was specified."]
+    assert warning_titles(pv.RequestedVersion("3.11", "cached"), "3.11.16", versions) == [
+        "Warning: No Python version was specified."]
+    assert warning_titles(pv.RequestedVersion("3.10.2", ".python-version"), "3.10.2", versions) == [
+        "Warning: Support for Python 3.10 is deprecated.", "Warning: A Python patch update is available."]
+    assert warning_titles(pv.RequestedVersion("3.12.99", ".python-version"), "3.12.99", versions) == []
+
+
+def test_patch_warning_names_the_newest_patch(versions):
+    (text,) = pv.warnings_for(pv.RequestedVersion("3.12.1", ".python-version"), "3.12.1", versions)
+    assert "Python 3.12.1" in text and "3.12.14" in text and ".python-version" in text
+
+
+def test_step_lines():
+    assert pv.describe_choice(pv.RequestedVersion("3.14", "default")) == (
+        "No Python version was specified. Using the buildpack default: Python 3.14")
+    assert pv.describe_choice(pv.RequestedVersion("3.11", "cached")) == (
+        "No Python version was specified. Using the same major version as the last build: Python 3.11")
+    assert pv.describe_choice(pv.RequestedVersion("3.12.4", ".python-version")) == (
+        "Using Python 3.12.4 specified in .python-version")
+
+
+def test_data_file_is_consistent():
+    data = json.loads((Path(pv.__file__).with_name("python_versions.json")).read_text())
+    versions = pv.load_versions()
+    assert versions.default_major == versions.newest_major
+    assert set(versions.deprecated) <= set(versions.latest_patch)
+    for major, latest in data["latest_patch"].items():
+        assert latest.rsplit(".", 1)[0] == major and pv.is_valid_version(latest)
