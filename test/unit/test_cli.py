@@ -1,0 +1,159 @@
+"""The real bin/ scripts, run as the build system runs them."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from python_buildpack import cli, errors
+
+BIN = Path(__file__).resolve().parents[2] / "bin"
+
+
+def run(script: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent", "NO_COLOR": "1"}
+    return subprocess.run([str(BIN / script), *map(str, args)], env={**base, **(env or {})},
+                          capture_output=True, text=True)
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    build, cache, env = tmp_path / "build", tmp_path / "cache", tmp_path / "env"
+    for d in (build, cache, env):
+        d.mkdir()
+    return build, cache, env
+
+
+def assert_clean_failure(result, headline):
+    assert result.returncode == 1
+    assert f"Error: {headline}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "manage.py", "pyproject.toml", ".python-version", "requirments.txt", "venv"])
+def test_detect_passes(dirs, name):
+    build = dirs[0]
+    (build / name).mkdir() if name == "venv" else (build / name).write_text("")
+    result = run("detect", build)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "Python\n", "")
+    assert sorted(p.name for p in build.iterdir()) == [name]  # no side effects
+
+
+def test_detect_fails_with_an_explanation(dirs):
+    build = dirs[0]
+    (build / "package.json").write_text("{}")
+    (build / "src").mkdir()
+    result = run("detect", build)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "doesn't look like a Python app" in result.stderr
+    assert "package.json" in result.stderr and "src/" in result.stderr
+
+
+def test_release_prints_an_empty_document(dirs):
+    result = run("release", dirs[0])
+    assert (result.returncode, result.stdout) == (0, "")
+    assert run("release", dirs[0], dirs[1]).returncode == 0  # herokuish passes CACHE_DIR too
+
+
+@pytest.mark.parametrize("stack, headline", [
+    (None, "The STACK environment variable isn't set."),
+    ("heroku-20", "The 'heroku-20' stack is no longer supported."),
+    ("heroku-99", "The 'heroku-99' stack isn't recognised."),
+])
+def test_compile_checks_the_stack(dirs, stack, headline):
+    (dirs[0] / "requirements.txt").write_text("")
+    result = run("compile", *dirs, env={"STACK": stack} if stack else {})
+    assert_clean_failure(result, headline)
+
+
+def test_compile_without_requirements(dirs):
+    (dirs[0] / "app.py").write_text("")
+    result = run("compile", *dirs, env={"STACK": "heroku-24"})
+    assert_clean_failure(result, "Couldn't find any supported Python package manager files.")
+    assert "    app.py" in result.stderr
+
+
+@pytest.mark.parametrize("content, headline", [
+    ("3.8", "The requested Python version has reached end-of-life."),
+    ("3.99", "The requested Python version isn't recognised."),
+    ("three", "Invalid Python version in .python-version."),
+])
+def test_compile_rejects_bad_versions(dirs, content, headline):
+    (dirs[0] / "requirements.txt").write_text("")
+    (dirs[0] / ".python-version").write_text(content)
+    result = run("compile", *dirs, env={"STACK": "heroku-24"})
+    assert_clean_failure(result, headline)
+
+
+def test_compile_rejects_a_committed_python_dir(dirs):
+    (dirs[0] / "requirements.txt").write_text("")
+    (dirs[0] / ".heroku/python/bin").mkdir(parents=True)
+    assert_clean_failure(run("compile", *dirs, env={"STACK": "heroku-24"}), "Existing '.heroku/python/' directory found.")
+
+
+def test_compile_rejects_a_bad_mirror_url(dirs):
+    (dirs[0] / "requirements.txt").write_text("")
+    (dirs[2] / "PYTHON_RUNTIME_BASE_URL").write_text("mirror.example.com\n")
+    assert_clean_failure(run("compile", *dirs, env={"STACK": "heroku-24"}), "PYTHON_RUNTIME_BASE_URL isn't a usable URL.")
+
+
+@pytest.mark.parametrize("script, args, usage", [
+    ("compile", ("only-one",), "bin/compile BUILD_DIR CACHE_DIR ENV_DIR"),
+    ("detect", (), "bin/detect BUILD_DIR"),
+    ("release", ("/nonexistent/build",), "doesn't exist or isn't a directory"),
+])
+def test_wrong_arguments(script, args, usage):
+    result = run(script, *args)
+    assert result.returncode == 1 and usage in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_apps_python_environment_does_not_steer_the_buildpack(dirs, tmp_path):
+    # dokku passes every config var to the build; a PYTHONPATH with modules
+    # shadowing the stdlib, or a PYTHONSTARTUP, must not reach the buildpack.
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / "json.py").write_text("raise SystemExit('shadowed json imported')\n")
+    (evil / "sitecustomize.py").write_text("raise SystemExit('sitecustomize ran')\n")
+    (dirs[0] / "requirements.txt").write_text("")
+    result = run("compile", *dirs, env={"PYTHONPATH": str(evil), "PYTHONHOME": str(evil),
+                                        "PYTHONSTARTUP": str(evil / "json.py"), "PYTHONWARNINGS": "error"})
+    assert_clean_failure(result, "The STACK environment variable isn't set.")
+    assert run("detect", dirs[0], env={"PYTHONPATH": str(evil), "PYTHONHOME": str(evil)}).stdout == "Python\n"
+
+
+def test_no_usable_python3(dirs, tmp_path):
+    launch = (BIN.parent / "lib" / "launch.sh").read_text()
+    assert "/usr/bin/python3" in launch
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text("#!/bin/sh\nexit 1\n")
+    (fake / "python3").chmod(0o755)
+    script = launch.replace("/usr/bin/python3 /usr/local/bin/python3 ", "")
+    (tmp_path / "launch.sh").write_text(script)
+    result = subprocess.run(["bash", str(tmp_path / "launch.sh"), "detect", str(dirs[0])],
+                            env={"PATH": f"{fake}:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "can't find a usable python3" in result.stderr and "3.10 or newer" in result.stderr
+
+
+def test_unexpected_exceptions_become_an_internal_error(monkeypatch, capsys):
+    def boom(_args):
+        raise RuntimeError("something broke")
+
+    monkeypatch.setitem(cli.COMMANDS, "compile", boom)
+    assert cli.main(["compile"]) == 1
+    err = capsys.readouterr().err
+    assert "Internal error: the Python buildpack failed unexpectedly." in err
+    assert "RuntimeError: something broke" in err and "Traceback" not in err
+
+
+def test_build_errors_are_one_error_block(monkeypatch, capsys):
+    def fail(_args):
+        raise errors.BuildError("Something is wrong.", "Fix it like this.")
+
+    monkeypatch.setitem(cli.COMMANDS, "compile", fail)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli.main(["compile"]) == 1
+    assert capsys.readouterr().err == "\n !     Error: Something is wrong.\n !\n !     Fix it like this.\n\n"

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from python_buildpack import pip
+from python_buildpack.errors import BuildError
+from python_buildpack.runtime_env import PythonLocation
+
+
+def inspect(tmp_path, files):
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    return pip.inspect_requirements(tmp_path)
+
+
+@pytest.mark.parametrize("content", [
+    "", "flask==3.1.3\n", "# comment\nflask>=3 ; python_version >= '3.8'  # why\n",
+    "--index-url https://pypi.example.com/simple\nflask\n",
+    "requests[socks]==2.32\n--hash=sha256:abc\n", "-f https://example.com/wheels\nnumpy\n",
+])
+def test_reusable_requirements(tmp_path, content):
+    assert inspect(tmp_path, {"requirements.txt": content}).reinstall_reason is None
+
+
+@pytest.mark.parametrize("content, reason", [
+    ("-e .\n", "editable"),
+    ("--editable ./pkg\n", "editable"),
+    ("./vendor/mypkg\n", "path or URL"),
+    ("mypkg @ file:///tmp/mypkg\n", "path or URL"),
+    ("git+https://github.com/org/repo.git@main#egg=repo\n", "path or URL"),
+    ("https://example.com/pkg-1.0.tar.gz\n", "path or URL"),
+    ("pkg-1.0-py3-none-any.whl\n", "path or URL"),
+    ("-f ./wheels\nmypkg\n", "local directory"),
+    ("-r missing.txt\n", "can't be read"),
+    ("-r https://example.com/reqs.txt\n", "by URL"),
+])
+def test_requirements_that_must_be_reinstalled(tmp_path, content, reason):
+    assert reason in inspect(tmp_path, {"requirements.txt": content}).reinstall_reason
+
+
+def test_fingerprint_covers_included_files(tmp_path):
+    first = inspect(tmp_path, {"requirements.txt": "-r requirements/base.txt\n-c constraints.txt\n",
+                               "requirements/base.txt": "flask\n-r ../requirements.txt\n",
+                               "constraints.txt": "flask<4\n"})
+    assert first.reinstall_reason is None
+    assert inspect(tmp_path, {}).fingerprint == first.fingerprint
+    second = inspect(tmp_path, {"requirements/base.txt": "flask\ngunicorn\n"})
+    third = inspect(tmp_path, {"constraints.txt": "flask<3\n"})
+    assert len({first.fingerprint, second.fingerprint, third.fingerprint}) == 3
+
+
+def test_line_continuations(tmp_path):
+    result = inspect(tmp_path, {"requirements.txt": "flask==3.1.3 \\\n    --hash=sha256:abc\n"})
+    assert result.reinstall_reason is None
+
+
+@pytest.fixture
+def location(tmp_path):
+    install_dir = tmp_path / "build" / ".heroku" / "python"
+    bundled = install_dir / "lib" / "python3.12" / "ensurepip" / "_bundled"
+    bundled.mkdir(parents=True)
+    (bundled / "pip-9.0.1-py3-none-any.whl").write_text("")
+    (bundled / "pip-23.2.1-py3-none-any.whl").write_text("")
+    (install_dir / "lib" / "python3.12" / "site-packages").mkdir()
+    return PythonLocation(install_dir, tmp_path / "app" / ".heroku" / "python")
+
+
+def test_install_pip_uses_the_bundled_wheel_in_a_clean_environment(location, fp):
+    home = location.home
+    wheel = home / "lib/python3.12/ensurepip/_bundled/pip-23.2.1-py3-none-any.whl"
+    fp.register([str(home / "bin/python"), str(wheel / "pip"), "install", "--disable-pip-version-check",
+                 "--no-cache-dir", "--no-input", "--quiet", "--no-warn-script-location", "pip==26.3"])
+    env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "PIP_CERT": "/ca.pem", "SSL_CERT_FILE": "/other.pem"}
+    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"})
+    (call,) = fp.calls
+    assert fp.call_count(call) == 1
+
+
+def test_install_pip_environment(location, fp, monkeypatch):
+    seen = {}
+
+    def record(process):
+        seen.update(process.kwargs["env"])
+
+    fp.register([fp.any()], callback=record)
+    env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "SSL_CERT_FILE": "/ca.pem"}
+    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"})
+    assert seen["PIP_CONFIG_FILE"] == os.devnull
+    assert seen["PIP_CERT"] == "/ca.pem"
+    assert seen["PIP_INDEX_URL"] == "https://private/simple"
+    assert "PIP_REQUIRE_VIRTUALENV" not in seen
+
+
+def test_install_pip_is_skipped_when_installed(location, fp, capsys):
+    (location.install_dir / "lib/python3.12/site-packages/pip-26.3.dist-info").mkdir()
+    pip.install_pip(location, "26.3", {}, {})
+    assert "Using cached pip 26.3" in capsys.readouterr().out
+    assert not fp.calls
+
+
+def test_install_pip_failure(location, fp, capsys):
+    fp.register([fp.any()], stdout="ERROR: No matching distribution found for pip==26.3", returncode=1)
+    with pytest.raises(BuildError, match="Unable to install pip 26.3"):
+        pip.install_pip(location, "26.3", {}, {})
+    assert "No matching distribution" in capsys.readouterr().out
+
+
+def test_no_bundled_pip(location):
+    for wheel in location.install_dir.glob("lib/python3.12/ensurepip/_bundled/*"):
+        wheel.unlink()
+    with pytest.raises(BuildError, match="no bundled pip"):
+        pip.install_pip(location, "26.3", {}, {})
+
+
+def test_install_dependencies(location, fp, tmp_path, capsys):
+    home = location.home
+    args = [str(home / "bin/python"), "-m", "pip", "install", "-r", "requirements.txt", "--no-input",
+            "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
+            f"--src={home / 'src'}", f"--cache-dir={tmp_path / 'pip'}"]
+    fp.register(args, stdout=f"Requirement already satisfied: flask in /app/.heroku/python/lib/python3.12/site-packages (3.1.3)\n")
+    pip.install_dependencies(location, tmp_path, {}, {}, tmp_path / "pip")
+    out = capsys.readouterr().out
+    assert "-----> Installing dependencies using 'pip install -r requirements.txt'" in out
+    assert "       Requirement already satisfied: flask (3.1.3)" in out
+
+
+def test_install_dependencies_failure(location, fp, tmp_path, capsys):
+    fp.register([fp.any()], stdout="ERROR: Could not find a version that satisfies the requirement nope==1\n", returncode=1)
+    with pytest.raises(BuildError) as error:
+        pip.install_dependencies(location, tmp_path, {}, {}, None)
+    assert error.value.title == "Unable to install dependencies using pip."
+    assert "Could not find a version" in capsys.readouterr().out
+
+
+def test_index_settings_come_from_config_vars(tmp_path):
+    from python_buildpack.config_vars import BuildConfig
+
+    (tmp_path / "PIP_EXTRA_INDEX_URL").write_text("https://extra/simple\n")
+    config = BuildConfig(tmp_path, {"PIP_INDEX_URL": "https://build-env/simple", "PIP_TRUSTED_HOST": ""})
+    assert pip.index_settings(config) == {"PIP_INDEX_URL": "https://build-env/simple",
+                                          "PIP_EXTRA_INDEX_URL": "https://extra/simple"}
