@@ -8,7 +8,8 @@ version). The tool copies it, leaves out what doesn't belong in a runtime
 (site-packages contents such as pip or a machine's .pth files, test suites,
 IDLE, scripts whose #! lines name PREFIX, static libraries), strips the
 binaries, makes the interpreter find libpython relative to itself
-(patchelf, rpath $ORIGIN/../lib), checks the result runs from another
+(patchelf, rpath $ORIGIN/../lib; or, with --no-rpath, like Heroku's own
+archives, through LD_LIBRARY_PATH only), checks the result runs from another
 directory, and writes MIRROR_DIR/python-X.Y.Z-ubuntu-NN.04-ARCH.tar.zst.
 It then adds the archive's sha256 to MIRROR_DIR/SHA256SUMS, the manifest the
 buildpack reads (see README: "Runtime mirrors").
@@ -96,19 +97,28 @@ def elf_files(root: Path) -> list[Path]:
     return found
 
 
-def relocate(target: Path, prefix: Path, strip: bool) -> None:
-    """Point every ELF file that looks in PREFIX at target-relative paths."""
+def relocate(target: Path, prefix: Path, strip: bool, rpath: bool) -> None:
+    """Point every ELF file that looks in PREFIX at target-relative paths.
+
+    Without `rpath`, remove the search paths instead, as in Heroku's own
+    archives: the interpreter then needs LD_LIBRARY_PATH=<install>/lib.
+    """
     for path in elf_files(target):
         if strip:
             run(["strip", "--strip-unneeded", str(path)], capture_output=True)
         result = run(["patchelf", "--print-rpath", str(path)], capture_output=True, text=True)
         if str(prefix) in result.stdout or path.parent == target / "bin":
-            relative = os.path.relpath(target / "lib", path.parent)
-            run(["patchelf", "--set-rpath", f"$ORIGIN/{relative}", str(path)])
+            if rpath:
+                relative = os.path.relpath(target / "lib", path.parent)
+                run(["patchelf", "--set-rpath", f"$ORIGIN/{relative}", str(path)])
+            else:
+                run(["patchelf", "--remove-rpath", str(path)])
 
 
-def check_runtime(target: Path, prefix: Path) -> None:
+def check_runtime(target: Path, rpath: bool) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_LIBRARY_PATH"))}
+    if not rpath:
+        env["LD_LIBRARY_PATH"] = str(target / "lib")
     code = f"import {', '.join(REQUIRED_MODULES)}, sys; print(sys.prefix)"
     result = subprocess.run(
         [str(target / "bin" / "python3"), "-c", code], capture_output=True, text=True, env=env
@@ -166,7 +176,7 @@ def update_manifest(mirror: Path, archive: Path) -> None:
     temporary.replace(manifest_path)
 
 
-def package(prefix: Path, mirror: Path, stack: Stack, level: int, strip: bool) -> Path:
+def package(prefix: Path, mirror: Path, stack: Stack, level: int, strip: bool, rpath: bool) -> Path:
     version = python_version(prefix)
     major = ".".join(version.split(".")[:2])
     mirror.mkdir(parents=True, exist_ok=True)
@@ -174,8 +184,8 @@ def package(prefix: Path, mirror: Path, stack: Stack, level: int, strip: bool) -
     with tempfile.TemporaryDirectory(prefix="runtime-", dir=mirror) as work:
         target = Path(work) / "python"
         copy_runtime(prefix, target, major)
-        relocate(target, prefix, strip)
-        check_runtime(target, prefix)
+        relocate(target, prefix, strip, rpath)
+        check_runtime(target, rpath)
         make_archive(target, destination, level)
     update_manifest(mirror, destination)
     return destination
@@ -189,6 +199,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--arch", default=None, help="amd64 or arm64 (default: this machine's)")
     parser.add_argument("--level", type=int, default=19, help="zstd level (default 19; 3 is fast)")
     parser.add_argument("--no-strip", action="store_true", help="keep debug symbols")
+    parser.add_argument("--no-rpath", action="store_true",
+                        help="like Heroku's archives: no library search path, LD_LIBRARY_PATH needed")
     options = parser.parse_args(argv)
     arch = options.arch or run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
     for tool in ("patchelf", "zstd", "tar") + (() if options.no_strip else ("strip",)):
@@ -197,7 +209,7 @@ def main(argv: list[str]) -> int:
             return 1
     try:
         path = package(options.prefix.resolve(), options.mirror.resolve(), Stack(options.stack, arch),
-                       options.level, strip=not options.no_strip)
+                       options.level, strip=not options.no_strip, rpath=not options.no_rpath)
     except (PackagingError, subprocess.CalledProcessError) as error:
         print(f"package_runtime: {error}", file=sys.stderr)
         return 1

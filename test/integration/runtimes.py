@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import os
 import re
+import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ RUNTIME_MAJORS = ("3.11", "3.12", "3.13")
 class RuntimeArchives:
     directory: Path
     versions: dict[str, str]  # major -> exact version
+    # Archives built like Heroku's (no rpath: LD_LIBRARY_PATH is needed).
+    heroku_style: Path
 
 
 def pyenv_builds() -> dict[str, Path]:
@@ -53,16 +56,20 @@ def package_archives(stack_name: str) -> RuntimeArchives:
     key = hashlib.sha256(tool.read_bytes()).hexdigest()[:12]
     directory = CACHE_ROOT / f"runtimes-{stack_name}-{key}"
     directory.mkdir(parents=True, exist_ok=True)
+    heroku_style = CACHE_ROOT / f"runtimes-{stack_name}-{key}-heroku-style"
     builds = pyenv_builds()
+    wanted = [(prefix, directory, []) for prefix in builds.values()]
+    wanted.append((builds["3.12"], heroku_style, ["--no-rpath"]))
     with open(CACHE_ROOT / ".runtimes.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for prefix in builds.values():
-            if not list(directory.glob(f"python-{prefix.name}-*.tar.zst")):
+        for prefix, target, options in wanted:
+            if not list(target.glob(f"python-{prefix.name}-*.tar.zst")):
                 subprocess.run(
-                    [str(tool), str(prefix), str(directory), "--stack", stack_name, "--level", "3"],
+                    [str(tool), str(prefix), str(target), "--stack", stack_name, "--level", "3", *options],
                     check=True, capture_output=True,
                 )
-    return RuntimeArchives(directory, {major: prefix.name for major, prefix in builds.items()})
+    versions = {major: prefix.name for major, prefix in builds.items()}
+    return RuntimeArchives(directory, versions, heroku_style)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -76,16 +83,19 @@ class MirrorServer:
     /mirror        the archives and their SHA256SUMS
     /no-manifest   the archives only, like Heroku's bucket
     /bad-checksum  the archives with a SHA256SUMS whose checksums are wrong
+    /heroku-style  an archive built like Heroku's, with its SHA256SUMS
     """
 
     def __init__(self, archives: RuntimeArchives, root: Path):
         source = archives.directory
-        for kind in ("mirror", "no-manifest", "bad-checksum"):
+        for kind, directory in (("mirror", source), ("no-manifest", source), ("bad-checksum", source),
+                                ("heroku-style", archives.heroku_style)):
             (root / kind).mkdir(parents=True)
-            for archive in source.glob("*.tar.zst"):
+            for archive in directory.glob("*.tar.zst"):
                 (root / kind / archive.name).symlink_to(archive)
         manifest = (source / "SHA256SUMS").read_text()
         (root / "mirror" / "SHA256SUMS").write_text(manifest)
+        shutil.copy(archives.heroku_style / "SHA256SUMS", root / "heroku-style" / "SHA256SUMS")
         (root / "bad-checksum" / "SHA256SUMS").write_text(
             re.sub(r"^[0-9a-f]{64}", "0" * 64, manifest, flags=re.M)
         )

@@ -165,6 +165,8 @@ class BuildOutcome:
     detect: Result
     compile: Optional[Result] = None
     release: Optional[Result] = None
+    later_buildpack: Optional[Result] = None
+    build_dir: str = ""
 
     @property
     def ok(self) -> bool:
@@ -215,8 +217,13 @@ class HerokuishBuild:
         chown_tree(env_dir)
         return inside
 
-    def build(self, source: Path) -> BuildOutcome:
-        """One herokuish build of `source`; on success the slug is in /app."""
+    def build(self, source: Path, later_buildpack: Optional[str] = None) -> BuildOutcome:
+        """One herokuish build of `source`; on success the slug is in /app.
+
+        `later_buildpack` is a bash script run after compile in the build
+        dir, the way a next buildpack runs: after sourcing this one's export
+        file under `set -e` (as heroku-buildpack-multi does).
+        """
         self.builds += 1
         buildpack = self.install_buildpack()
         env_dir = self.write_env_dir()
@@ -236,7 +243,8 @@ class HerokuishBuild:
         self.stack.host_path(f"{buildpack}/export").unlink(missing_ok=True)
 
         env = self.base_env()
-        outcome = BuildOutcome(detect=run(self.stack, [f"{buildpack}/bin/detect", build_dir], env))
+        outcome = BuildOutcome(detect=run(self.stack, [f"{buildpack}/bin/detect", build_dir], env),
+                               build_dir=build_dir)
         if outcome.detect.returncode != 0:
             return outcome
         outcome.compile = run(
@@ -245,6 +253,9 @@ class HerokuishBuild:
         )
         if outcome.compile.returncode != 0:
             return outcome
+        if later_buildpack is not None:
+            script = f"set -e; source {buildpack}/export; cd {build_dir}; {later_buildpack}"
+            outcome.later_buildpack = run(self.stack, ["bash", "-c", script], env)
         outcome.release = run(self.stack, [f"{buildpack}/bin/release", build_dir, cache_dir], env)
         if outcome.release.returncode != 0:
             return outcome

@@ -1,0 +1,192 @@
+"""Builds in the stack environment: the Python runtime, the cache, the
+environment for later buildpacks and run time, and every failure a user
+can cause, each ending in one clear error."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+
+def ok(outcome):
+    assert outcome.ok, (outcome.detect.output, outcome.compile and outcome.compile.output)
+    assert "Traceback" not in outcome.compile.output
+    return outcome.compile
+
+
+def failed(outcome, headline):
+    result = outcome.compile if outcome.compile is not None else outcome.detect
+    assert result.returncode == 1, result.output
+    assert f"Error: {headline}" in result.stderr, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.count(" !     Error: ") == 1
+    return result
+
+
+def test_minimal_app_boots_with_the_runtime_environment(herokuish, fixture_app, runtime_archives):
+    version = runtime_archives.versions["3.12"]
+    ok(herokuish.build(fixture_app("minimal_app")))
+    result = herokuish.run_in_app(
+        'echo "$(command -v python) $(python -c "import sys, ssl, sqlite3; print(sys.version.split()[0])")";'
+        ' echo "PYTHONPATH=$PYTHONPATH LANG=$LANG PYTHONUNBUFFERED=$PYTHONUNBUFFERED"')
+    assert result.returncode == 0, result.output
+    assert result.stdout == (f"/app/.heroku/python/bin/python {version}\n"
+                             "PYTHONPATH=/app LANG=C.UTF-8 PYTHONUNBUFFERED=true\n")
+    web = herokuish.start("web")
+    try:
+        assert web.get("/").text == "<p>minimal app</p>\n"
+    finally:
+        web.stop()
+
+
+def test_later_buildpacks_get_the_apps_python(herokuish, fixture_app, runtime_archives):
+    outcome = herokuish.build(
+        fixture_app("flask_app"),
+        later_buildpack='command -v python; python -c "import flask; print(flask.__name__)"; pip --version',
+    )
+    ok(outcome)
+    later = outcome.later_buildpack
+    assert later.returncode == 0, later.output
+    lines = later.stdout.splitlines()
+    assert lines[0] == "/app/.heroku/python/bin/python"
+    assert lines[1] == "flask"
+    assert "python 3.12" in lines[2]
+
+
+def test_heroku_style_archive_without_rpath(herokuish, fixture_app, mirror, runtime_archives):
+    herokuish.config["PYTHON_RUNTIME_BASE_URL"] = mirror.url("heroku-style")
+    ok(herokuish.build(fixture_app("flask_app")))
+    web = herokuish.start("web")
+    try:
+        assert web.get("/").text == "Hello from Flask on Python 3.12"
+    finally:
+        web.stop()
+
+
+def test_mirror_without_manifest_like_herokus_bucket(herokuish, fixture_app, mirror, runtime_archives):
+    version = runtime_archives.versions["3.12"]
+    herokuish.config["PYTHON_RUNTIME_BASE_URL"] = mirror.url("no-manifest")
+    log = ok(herokuish.build(fixture_app("minimal_app", {".python-version": version}))).output
+    assert "The runtime mirror has no SHA256SUMS" in log
+    assert f"-----> Installing Python {version}" in log
+    assert "Warning: A Python patch update is available." in log
+
+    # Without a manifest, a major version means the newest patch the buildpack knows.
+    result = failed(herokuish.build(fixture_app("minimal_app")), "The requested Python version isn't available.")
+    assert "(newest known patch: 3.12." in result.stderr and "HTTP 404" in result.stdout
+
+
+# --- the cache ------------------------------------------------------------------
+
+def test_python_version_change_discards_the_cache(herokuish, fixture_app, runtime_archives):
+    old, new = runtime_archives.versions["3.12"], runtime_archives.versions["3.11"]
+    ok(herokuish.build(fixture_app("minimal_app")))
+    log = ok(herokuish.build(fixture_app("minimal_app", {".python-version": "3.11"}))).stdout
+    assert f"-----> Discarding cache since:\n       - The Python version has changed from {old} to {new}\n" in log
+    assert f"-----> Installing Python {new}" in log
+
+
+def test_requirements_change_discards_the_cache_and_reinstalls(herokuish, fixture_app):
+    ok(herokuish.build(fixture_app("minimal_app")))
+    log = ok(herokuish.build(fixture_app("minimal_app", {"requirements.txt": "six==1.17.0\n"}))).stdout
+    assert "- The contents of requirements.txt changed" in log
+    assert "Successfully installed six-1.17.0" in log
+
+
+def test_sticky_major_version_from_the_last_build(herokuish, fixture_app, runtime_archives):
+    ok(herokuish.build(fixture_app("minimal_app", {".python-version": "3.11"})))
+    result = ok(herokuish.build(fixture_app("minimal_app", {".python-version": None})))
+    assert ("-----> No Python version was specified. Using the same major version as the last build: "
+            "Python 3.11") in result.stdout
+    assert "Warning: No Python version was specified." in result.stderr
+    assert "Restoring cache" in result.stdout
+
+
+@pytest.mark.parametrize("damage", ["corrupt metadata", "interrupted save", "foreign file"])
+def test_damaged_cache_is_discarded_and_the_build_succeeds(herokuish, fixture_app, stack, damage):
+    ok(herokuish.build(fixture_app("minimal_app")))
+    namespace = stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack")
+    if damage == "corrupt metadata":
+        (namespace / "metadata.json").write_text('{"format": 1, "stack": ')
+    elif damage == "interrupted save":
+        (namespace / "metadata.json").unlink()
+    else:
+        import shutil
+        shutil.rmtree(namespace)
+        namespace.write_text("not ours")
+    log = ok(herokuish.build(fixture_app("minimal_app"))).stdout
+    if damage == "foreign file":
+        assert "Installing Python" in log
+    else:
+        assert "- The cache is incomplete, corrupt or from another buildpack version" in log
+    assert json.loads((namespace / "metadata.json").read_text())["format"] == 1
+
+
+# --- failures -------------------------------------------------------------------
+
+def test_not_a_python_app(herokuish, fixture_app, tmp_path):
+    source = tmp_path / "static_site"
+    source.mkdir()
+    (source / "index.html").write_text("hi")
+    outcome = herokuish.build(source)
+    assert outcome.detect.returncode == 1 and outcome.compile is None
+    assert "doesn't look like a Python app" in outcome.detect.stderr and "index.html" in outcome.detect.stderr
+
+
+def test_no_requirements_file(herokuish, fixture_app):
+    result = failed(herokuish.build(fixture_app("minimal_app", {"requirements.txt": None, "app.py": ""})),
+                    "Couldn't find any supported Python package manager files.")
+    assert "    app.py" in result.stderr
+
+
+@pytest.mark.parametrize("content, headline", [
+    ("3.8\n", "The requested Python version has reached end-of-life."),
+    ("3.15\n", "The requested Python version isn't recognised."),
+    ("3.12.x\n", "Invalid Python version in .python-version."),
+    (b"\xef\xbb\xbf3.12\n", "Unable to read .python-version."),
+    ("3.12\n3.13\n", "Multiple Python versions found in .python-version."),
+])
+def test_bad_python_versions(herokuish, fixture_app, content, headline):
+    failed(herokuish.build(fixture_app("minimal_app", {".python-version": content})), headline)
+
+
+def test_unknown_stack(herokuish, fixture_app):
+    herokuish.stack_name = "heroku-99"
+    failed(herokuish.build(fixture_app("minimal_app")), "The 'heroku-99' stack isn't recognised.")
+
+
+def test_unreachable_mirror(herokuish, fixture_app, stack):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    herokuish.config["PYTHON_RUNTIME_BASE_URL"] = f"http://127.0.0.1:{port}/python"
+    result = failed(herokuish.build(fixture_app("minimal_app")), "Unable to download Python.")
+    assert f"http://127.0.0.1:{port}/python/SHA256SUMS" in result.stderr
+    assert "Cause: connection refused" in result.stderr
+
+
+def test_pinned_patch_the_mirror_does_not_have(herokuish, fixture_app, runtime_archives):
+    result = failed(herokuish.build(fixture_app("minimal_app", {".python-version": "3.12.99"})),
+                    "The requested Python version isn't available.")
+    assert ".python-version asks for Python 3.12.99" in result.stderr
+    assert f"Versions it has: {', '.join(sorted(runtime_archives.versions.values()))}" in result.stderr
+
+
+def test_checksum_mismatch_installs_nothing(herokuish, fixture_app, mirror, stack):
+    herokuish.config["PYTHON_RUNTIME_BASE_URL"] = mirror.url("bad-checksum")
+    outcome = herokuish.build(fixture_app("minimal_app"))
+    failed(outcome, "The downloaded Python runtime doesn't match its checksum.")
+    heroku_dir = stack.host_path(f"{outcome.build_dir}/.heroku")
+    assert not (heroku_dir / "python").exists()
+    assert [p.name for p in heroku_dir.iterdir()] == []
+    assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/python").exists()
+
+
+def test_failing_pip_install(herokuish, fixture_app, stack):
+    requirements = "this-package-does-not-exist-anywhere-4711==1.0\n"
+    result = failed(herokuish.build(fixture_app("minimal_app", {"requirements.txt": requirements})),
+                    "Unable to install dependencies using pip.")
+    assert "No matching distribution found for this-package-does-not-exist-anywhere-4711" in result.stdout
+    assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/metadata.json").exists()
