@@ -75,12 +75,12 @@ def compile_app(dirs: BuildDirs) -> None:
         output.step(f"Installing Python {full_version}")
         python_runtime.install(
             location.install_dir, requested.text, full_version, requested.origin,
-            stack, mirror, manifest, timeouts, sorted(versions.latest_patch.values()),
+            stack, mirror, manifest, timeouts,
         )
 
     # Dependencies.
     settings = pip.index_settings(config)
-    pip.install_pip(location, pip_version, env, settings)
+    pip.install_pip(location, pip_version, env, settings, cache.pip_dir)
     if reused and requirements.reinstall_reason is None:
         output.step("Skipping dependency install: requirements.txt and the cached install are unchanged")
     else:

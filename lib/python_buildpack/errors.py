@@ -8,7 +8,7 @@ the build prints and carries on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 PYTHON_VERSION_HOWTO = """\
 To choose the Python version, create a file named '.python-version' in the
@@ -257,9 +257,14 @@ def _asked_for(origin: str, version: str) -> str:
 
 
 def python_version_not_on_mirror(
-    requested: str, version: str, origin: str, base_url: str, available: Sequence[str]
+    requested: str, version: str, origin: str, base_url: str, available: Optional[Sequence[str]]
 ) -> BuildError:
-    listed = ", ".join(available) if available else "none for this stack and architecture"
+    """`available`: the versions the mirror's manifest lists, None without one."""
+    if available is None:
+        listed = ("It publishes no SHA256SUMS manifest, so its versions can't be listed.\n"
+                  "Heroku's runtime location has the newest patch of each supported major.")
+    else:
+        listed = f"Versions it has: {', '.join(available) or 'none for this stack and architecture'}"
     looked_for = "" if requested == version else f" (newest known patch: {version})"
     return BuildError(
         "The requested Python version isn't available.",
@@ -267,7 +272,7 @@ def python_version_not_on_mirror(
 {_asked_for(origin, requested)}{looked_for},
 but the runtime mirror doesn't have it:
     {base_url}
-Versions it has: {listed}
+{listed}
 
 Check that Python {version} has been released (python.org/downloads) and
 that you use the newest release of the buildpack. Naming only the major

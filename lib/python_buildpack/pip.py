@@ -54,7 +54,17 @@ def _bootstrap_env(env: Mapping[str, str], settings: Mapping[str, str]) -> dict[
     return clean
 
 
-def install_pip(location: PythonLocation, version: str, env: Mapping[str, str], settings: Mapping[str, str]) -> None:
+def _cache_args(pip_cache_dir: Optional[Path]) -> list[str]:
+    return [f"--cache-dir={pip_cache_dir}"] if pip_cache_dir else ["--no-cache-dir"]
+
+
+def install_pip(
+    location: PythonLocation,
+    version: str,
+    env: Mapping[str, str],
+    settings: Mapping[str, str],
+    pip_cache_dir: Optional[Path],
+) -> None:
     if installed_pip_version(location) == version:
         output.step(f"Using cached pip {version}")
         return
@@ -63,7 +73,7 @@ def install_pip(location: PythonLocation, version: str, env: Mapping[str, str], 
     result = run_streamed(
         [
             str(location.python), str(wheel / "pip"), "install",
-            "--disable-pip-version-check", "--no-cache-dir", "--no-input", "--quiet",
+            "--disable-pip-version-check", *_cache_args(pip_cache_dir), "--no-input", "--quiet",
             "--no-warn-script-location", f"pip=={version}",
         ],
         _bootstrap_env(env, settings),
@@ -82,11 +92,10 @@ def install_dependencies(
 ) -> None:
     shown = "pip install -r requirements.txt"
     output.step(f"Installing dependencies using '{shown}'")
-    cache_args = [f"--cache-dir={pip_cache_dir}"] if pip_cache_dir else ["--no-cache-dir"]
     args = [
         str(location.python), "-m", "pip", "install", "-r", "requirements.txt",
         "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
-        f"--src={location.home / 'src'}", *cache_args,
+        f"--src={location.home / 'src'}", *_cache_args(pip_cache_dir),
     ]
     site_packages_note = re.compile(r" in (/app|\.|" + re.escape(str(build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
     result = run_streamed(

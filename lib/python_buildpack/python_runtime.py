@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 from . import archive, errors, output
 from .download import DownloadError, NotFound, Timeouts, fetch, fetch_text
@@ -49,7 +49,6 @@ def install(
     mirror: Mirror,
     manifest: Optional[Manifest],
     timeouts: Timeouts,
-    known_versions: Sequence[str],
 ) -> None:
     """Install Python `version` into `python_dir`, all or nothing.
 
@@ -69,9 +68,8 @@ def install(
         try:
             actual = fetch(url, unpack, timeouts)
         except NotFound as error:
-            available = manifest.versions_for(stack) if manifest else list(known_versions)
-            if manifest is None and not mirror.is_default:
-                output.info(f"The mirror answered: {error.cause}")
+            available = manifest.versions_for(stack) if manifest else None
+            output.info(f"The mirror answered: {error.cause}")
             raise errors.python_version_not_on_mirror(
                 requested, version, origin, mirror.base_url, available
             ) from None

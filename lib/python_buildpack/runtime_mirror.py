@@ -50,7 +50,7 @@ def mirror_from(value: Optional[str]) -> Mirror:
         return Mirror(DEFAULT_BASE_URL, is_default=True)
     value = value.strip()
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https", "file") or (
+    if re.search(r"\s", value) or parts.scheme not in ("http", "https", "file") or (
         parts.scheme != "file" and not parts.netloc
     ):
         raise errors.runtime_base_url_invalid(value)

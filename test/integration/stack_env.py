@@ -318,13 +318,10 @@ class RunningProcess:
                 time.sleep(0.2)
 
     def stop(self) -> None:
+        # The process may be PID 1 of its namespace, which ignores SIGTERM.
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         self.handle.close()
 
 

@@ -40,3 +40,23 @@ def test_flask_app_builds_reuses_its_cache_and_serves(herokuish, fixture_app, ru
         assert response.text == "Hello from Flask on Python 3.12"
     finally:
         web.stop()
+
+
+def test_django_app_builds_and_serves(herokuish, fixture_app, runtime_archives):
+    source = fixture_app("django_app")
+    first = herokuish.build(source)
+    assert_built(first)
+    assert f"-----> Installing Python {runtime_archives.versions['3.13']}" in first.compile.stdout
+    assert "Successfully installed" in first.compile.stdout and "Django-5.2.8" in first.compile.stdout
+
+    second = herokuish.build(source)
+    assert_built(second)
+    assert "-----> Skipping dependency install" in second.compile.stdout
+
+    web = herokuish.start("web")
+    try:
+        response = web.get("/")
+        assert response.status_code == 200
+        assert response.text == "Hello from Django 5.2.8 on Python 3.13"
+    finally:
+        web.stop()

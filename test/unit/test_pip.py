@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -72,9 +73,9 @@ def test_install_pip_uses_the_bundled_wheel_in_a_clean_environment(location, fp)
     home = location.home
     wheel = home / "lib/python3.12/ensurepip/_bundled/pip-23.2.1-py3-none-any.whl"
     fp.register([str(home / "bin/python"), str(wheel / "pip"), "install", "--disable-pip-version-check",
-                 "--no-cache-dir", "--no-input", "--quiet", "--no-warn-script-location", "pip==26.3"])
+                 "--cache-dir=/cache/pip", "--no-input", "--quiet", "--no-warn-script-location", "pip==26.3"])
     env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "PIP_CERT": "/ca.pem", "SSL_CERT_FILE": "/other.pem"}
-    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"})
+    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"}, Path("/cache/pip"))
     (call,) = fp.calls
     assert fp.call_count(call) == 1
 
@@ -87,7 +88,7 @@ def test_install_pip_environment(location, fp, monkeypatch):
 
     fp.register([fp.any()], callback=record)
     env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "SSL_CERT_FILE": "/ca.pem"}
-    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"})
+    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"}, None)
     assert seen["PIP_CONFIG_FILE"] == os.devnull
     assert seen["PIP_CERT"] == "/ca.pem"
     assert seen["PIP_INDEX_URL"] == "https://private/simple"
@@ -96,7 +97,7 @@ def test_install_pip_environment(location, fp, monkeypatch):
 
 def test_install_pip_is_skipped_when_installed(location, fp, capsys):
     (location.install_dir / "lib/python3.12/site-packages/pip-26.3.dist-info").mkdir()
-    pip.install_pip(location, "26.3", {}, {})
+    pip.install_pip(location, "26.3", {}, {}, None)
     assert "Using cached pip 26.3" in capsys.readouterr().out
     assert not fp.calls
 
@@ -104,7 +105,7 @@ def test_install_pip_is_skipped_when_installed(location, fp, capsys):
 def test_install_pip_failure(location, fp, capsys):
     fp.register([fp.any()], stdout="ERROR: No matching distribution found for pip==26.3", returncode=1)
     with pytest.raises(BuildError, match="Unable to install pip 26.3"):
-        pip.install_pip(location, "26.3", {}, {})
+        pip.install_pip(location, "26.3", {}, {}, None)
     assert "No matching distribution" in capsys.readouterr().out
 
 
@@ -112,7 +113,7 @@ def test_no_bundled_pip(location):
     for wheel in location.install_dir.glob("lib/python3.12/ensurepip/_bundled/*"):
         wheel.unlink()
     with pytest.raises(BuildError, match="no bundled pip"):
-        pip.install_pip(location, "26.3", {}, {})
+        pip.install_pip(location, "26.3", {}, {}, None)
 
 
 def test_install_dependencies(location, fp, tmp_path, capsys):

@@ -29,7 +29,7 @@ def install(tmp_path, mirror_dir, manifest=None, version="3.12.1"):
     python_dir.parent.mkdir(parents=True, exist_ok=True)
     python_runtime.install(
         python_dir, version, version, ".python-version", STACK, mirror_from(mirror_dir.as_uri()),
-        manifest, FAST, ["3.12.14"],
+        manifest, FAST,
     )
     return python_dir
 
@@ -61,8 +61,8 @@ def test_missing_version_lists_what_the_mirror_has(tmp_path, mirror_dir):
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
 
 
-def test_missing_version_without_manifest_lists_known_versions(tmp_path, mirror_dir):
-    with pytest.raises(BuildError, match="Versions it has: 3.12.14"):
+def test_missing_version_without_manifest(tmp_path, mirror_dir):
+    with pytest.raises(BuildError, match="publishes no SHA256SUMS manifest, so its versions can't be listed"):
         install(tmp_path, mirror_dir, version="3.12.9")
 
 

@@ -31,7 +31,8 @@ def test_custom_mirror(value, base):
     assert not mirror.is_default and mirror.base_url == base
 
 
-@pytest.mark.parametrize("value", ["mirror.example.com", "ftp://x/y", "https://", "s3://bucket"])
+@pytest.mark.parametrize("value", ["mirror.example.com", "ftp://x/y", "https://", "s3://bucket",
+                                   "https://a.example.com/x\nhttps://b.example.com/y", "https://a b/"])
 def test_invalid_mirror(value):
     with pytest.raises(BuildError, match="PYTHON_RUNTIME_BASE_URL isn't a usable URL"):
         rm.mirror_from(value)
