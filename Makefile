@@ -39,7 +39,7 @@ test-unit: setup
 
 # The integration suite inside the given stack: in heroku/heroku:NN-build
 # when a Docker engine runs, otherwise in the Debian stand-in (chroot).
-test-heroku-%: setup
+test-heroku-22 test-heroku-24 test-heroku-26: test-heroku-%: setup
 	@if docker info >/dev/null 2>&1; then \
 		echo "Running the integration suite in heroku/heroku:$*-build (Docker)"; \
 		docker build --quiet --build-arg STACK_VERSION=$* -f Dockerfile.test -t python-buildpack-test:$* . && \
