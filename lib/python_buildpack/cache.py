@@ -4,6 +4,7 @@ Layout inside CACHE_DIR (shared with other buildpacks, so namespaced):
 
     python-buildpack/
         metadata.json   what the cached install was built from (written last)
+        python-version  the last successful build's Python version (sticky)
         python/         the install, i.e. BUILD_DIR/.heroku/python
         pip/            pip's download and wheel cache
 
@@ -68,6 +69,9 @@ class BuildCache:
     def __init__(self, cache_dir: Path):
         self.root = cache_dir / NAMESPACE
         self.metadata_path = self.root / "metadata.json"
+        # The last successful build's Python version, kept through discards
+        # so an app without a version file keeps its major version.
+        self.version_path = self.root / "python-version"
         self.python_dir = self.root / "python"
         self.pip_dir = self.root / "pip"
 
@@ -84,29 +88,30 @@ class BuildCache:
             return None
 
     def cached_python_version(self) -> Optional[str]:
-        key = self.read_key()
-        return key.python_version if key else None
+        try:
+            return self.version_path.read_text(encoding="utf-8").strip() or None
+        except (OSError, UnicodeDecodeError):
+            return None
 
     # -- restoring ----------------------------------------------------------
 
     def restore(self, key: CacheKey, install_dir: Path) -> bool:
         """Move the cached install into place if it matches `key`."""
-        if not self.root.exists() and not self.root.is_symlink():
+        if not self.root.is_dir():
+            if self.root.exists() or self.root.is_symlink():
+                self._discard(["The cache directory is corrupt or belongs to something else"], keep_pip=False)
             return False
+        if not self.python_dir.exists():
+            return False  # nothing saved yet, or the last build failed after restoring
         old = self.read_key()
-        if old is None and self.root.is_dir() and not self.python_dir.exists():
-            return False  # nothing was saved yet (only pip's cache, or nothing)
-        if old is None or not self.root.is_dir():
+        if old is None:
             reasons = ["The cache is incomplete, corrupt or from another buildpack version"]
         elif not (self.python_dir / "bin").is_dir():
             reasons = ["The cached Python install is incomplete"]
         else:
             reasons = key.changes_from(old)
         if reasons:
-            output.step("Discarding cache since:")
-            for reason in reasons:
-                output.info(f"- {reason}")
-            self.clear(keep_pip=old is not None)
+            self._discard(reasons, keep_pip=old is not None)
             return False
         output.step("Restoring cache")
         install_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -114,15 +119,19 @@ class BuildCache:
             os.rename(self.python_dir, install_dir)
         except OSError:
             _copy_tree(self.python_dir, install_dir, link=False)
-        self.metadata_path.unlink(missing_ok=True)
+            shutil.rmtree(self.python_dir, ignore_errors=True)
         return True
+
+    def _discard(self, reasons: list[str], keep_pip: bool) -> None:
+        output.step("Discarding cache since:")
+        for reason in reasons:
+            output.info(f"- {reason}")
+        self.clear(keep_pip=keep_pip)
 
     def discard_restored(self, install_dir: Path, why: str) -> None:
         """Throw away a restored install that turned out to be broken."""
-        output.step("Discarding cache since:")
-        output.info(f"- {why}")
         shutil.rmtree(install_dir, ignore_errors=True)
-        self.clear(keep_pip=True)
+        self._discard([why], keep_pip=True)
 
     def clear(self, keep_pip: bool) -> None:
         if self.root.is_symlink() or (self.root.exists() and not self.root.is_dir()):
@@ -150,13 +159,18 @@ class BuildCache:
             _copy_tree(install_dir, self.python_dir, link=same_fs)
             if _size(self.pip_dir) > PIP_CACHE_LIMIT:
                 shutil.rmtree(self.pip_dir, ignore_errors=True)
-            temporary = self.metadata_path.with_suffix(".tmp")
-            temporary.write_text(json.dumps({"format": FORMAT, **asdict(key)}, indent=2) + "\n")
-            temporary.replace(self.metadata_path)
+            _write_atomically(self.version_path, key.python_version + "\n")
+            _write_atomically(self.metadata_path, json.dumps({"format": FORMAT, **asdict(key)}, indent=2) + "\n")
         except (OSError, subprocess.CalledProcessError) as error:
             shutil.rmtree(self.python_dir, ignore_errors=True)
             return str(error)
         return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
 
 
 def _copy_tree(source: Path, target: Path, link: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from . import checks, errors, output, package_manager, pip, python_runtime, python_version, runtime_env
 from .cache import BuildCache, CacheKey
@@ -42,9 +43,18 @@ def compile_app(dirs: BuildDirs) -> None:
     mirror = mirror_from(config.get("PYTHON_RUNTIME_BASE_URL"))
     if not mirror.is_default:
         output.info(f"Using the Python runtime mirror {mirror.base_url}")
-    manifest = python_runtime.fetch_manifest(mirror, timeouts)
+    full_version = None
+    try:
+        manifest = python_runtime.fetch_manifest(mirror, timeouts)
+    except errors.DownloadFailed as failure:
+        # An unreachable mirror needn't stop a build the cache can serve.
+        full_version = _cached_version_for(requested, cache)
+        if full_version is None:
+            raise
+        output.warning(errors.mirror_unreachable_warning(failure.url, failure.cause, full_version))
+        manifest = None
     available = manifest.versions_for(stack) if manifest else None
-    full_version = python_version.resolve(requested, versions, available)
+    full_version = full_version or python_version.resolve(requested, versions, available)
     python_runtime.check_available(requested.text, full_version, requested.origin, stack, mirror, manifest)
     for warning in python_version.warnings_for(requested, full_version, versions):
         output.warning(warning)
@@ -99,3 +109,13 @@ def compile_app(dirs: BuildDirs) -> None:
     problem = cache.save(key, location.install_dir)
     if problem:
         output.warning(errors.cache_save_warning(problem))
+
+
+def _cached_version_for(requested: python_version.RequestedVersion, cache: BuildCache) -> Optional[str]:
+    """The cached install's version, if it satisfies the request."""
+    key = cache.read_key()
+    if key is None or not cache.python_dir.is_dir():
+        return None
+    cached = key.python_version
+    matches = cached == requested.text if requested.is_exact else cached.rsplit(".", 1)[0] == requested.major
+    return cached if matches else None

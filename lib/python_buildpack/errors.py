@@ -357,8 +357,16 @@ remove it to let the buildpack download without checksums.""",
     )
 
 
+@dataclass
+class DownloadFailed(BuildError):
+    """A download failed for network or server reasons (not a 404)."""
+
+    url: str = ""
+    cause: str = ""
+
+
 def runtime_download_failed(url: str, cause: str) -> BuildError:
-    return BuildError(
+    return DownloadFailed(
         "Unable to download Python.",
         f"""\
 Downloading the Python runtime failed:
@@ -368,7 +376,18 @@ Cause: {cause}
 This is usually a temporary network or server problem: retry the build.
 If you use PYTHON_RUNTIME_BASE_URL, check the mirror is up and reachable from
 the build. Slow networks can raise CURL_CONNECT_TIMEOUT and CURL_TIMEOUT.""",
+        url,
+        cause,
     )
+
+
+def mirror_unreachable_warning(url: str, cause: str, version: str) -> str:
+    return f"""\
+Warning: Unable to reach the runtime mirror; using the cached Python {version}.
+
+Fetching {url} failed ({cause}).
+The last build's Python {version} is in the cache and matches the app's
+version, so the build goes on with it. Check the mirror is up."""
 
 
 def runtime_checksum_mismatch(url: str, expected: str, actual: str) -> BuildError:

@@ -74,7 +74,7 @@ def install_pip(
         [
             str(location.python), str(wheel / "pip"), "install",
             "--disable-pip-version-check", *_cache_args(pip_cache_dir), "--no-input", "--quiet",
-            "--no-warn-script-location", f"pip=={version}",
+            "--no-compile", "--no-warn-script-location", f"pip=={version}",
         ],
         _bootstrap_env(env, settings),
         quiet=True,

@@ -157,14 +157,27 @@ def test_unknown_stack(herokuish, fixture_app):
     failed(herokuish.build(fixture_app("minimal_app")), "The 'heroku-99' stack isn't recognised.")
 
 
-def test_unreachable_mirror(herokuish, fixture_app, stack):
+def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+def test_unreachable_mirror(herokuish, fixture_app, stack):
+    port = closed_port()
     herokuish.config["PYTHON_RUNTIME_BASE_URL"] = f"http://127.0.0.1:{port}/python"
     result = failed(herokuish.build(fixture_app("minimal_app")), "Unable to download Python.")
     assert f"http://127.0.0.1:{port}/python/SHA256SUMS" in result.stderr
     assert "Cause: connection refused" in result.stderr
+
+
+def test_unreachable_mirror_with_a_usable_cache(herokuish, fixture_app, runtime_archives):
+    ok(herokuish.build(fixture_app("minimal_app")))
+    herokuish.config["PYTHON_RUNTIME_BASE_URL"] = f"http://127.0.0.1:{closed_port()}/python"
+    result = ok(herokuish.build(fixture_app("minimal_app")))
+    version = runtime_archives.versions["3.12"]
+    assert f"Warning: Unable to reach the runtime mirror; using the cached Python {version}." in result.stderr
+    assert f"-----> Using cached install of Python {version}" in result.stdout
 
 
 def test_pinned_patch_the_mirror_does_not_have(herokuish, fixture_app, runtime_archives):

@@ -109,11 +109,13 @@ def test_missing_install_is_discarded(dirs, capsys):
 
 
 def test_namespace_taken_by_a_file(dirs, capsys):
+    """A file where the cache directory should be: discarded, then saved over."""
     cache_dir, install = dirs
     cache_dir.mkdir()
     (cache_dir / "python-buildpack").write_text("someone else's")
     cache = BuildCache(cache_dir)
     assert cache.restore(KEY, install) is False
+    assert "belongs to something else" in capsys.readouterr().out
     assert not (cache_dir / "python-buildpack").exists()
     make_install(install)
     assert cache.save(KEY, install) is None
@@ -141,3 +143,23 @@ def test_discard_restored(dirs):
     cache.restore(KEY, target)
     cache.discard_restored(target, "The cached Python install doesn't run")
     assert not target.exists()
+
+
+def test_a_build_that_failed_after_restoring_leaves_an_empty_cache(dirs, capsys):
+    cache_dir, install = dirs
+    saved(dirs)
+    cache = BuildCache(cache_dir)
+    assert cache.restore(KEY, install.with_name("other")) is True
+    capsys.readouterr()
+    # ... the build fails here, so nothing is saved ...
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("third")) is False
+    assert capsys.readouterr().out == ""
+    assert BuildCache(cache_dir).cached_python_version() == "3.12.1"
+
+
+def test_the_sticky_version_survives_a_discard(dirs):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    cache.restore(replace(KEY, package_manager_version="27.0"), install.with_name("other"))
+    assert not cache.python_dir.exists()
+    assert BuildCache(cache_dir).cached_python_version() == "3.12.1"

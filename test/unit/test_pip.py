@@ -73,7 +73,7 @@ def test_install_pip_uses_the_bundled_wheel_in_a_clean_environment(location, fp)
     home = location.home
     wheel = home / "lib/python3.12/ensurepip/_bundled/pip-23.2.1-py3-none-any.whl"
     fp.register([str(home / "bin/python"), str(wheel / "pip"), "install", "--disable-pip-version-check",
-                 "--cache-dir=/cache/pip", "--no-input", "--quiet", "--no-warn-script-location", "pip==26.3"])
+                 "--cache-dir=/cache/pip", "--no-input", "--quiet", "--no-compile", "--no-warn-script-location", "pip==26.3"])
     env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "PIP_CERT": "/ca.pem", "SSL_CERT_FILE": "/other.pem"}
     pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"}, Path("/cache/pip"))
     (call,) = fp.calls
