@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,8 @@ class MirrorServer:
     /no-manifest   the archives only, like Heroku's bucket
     /bad-checksum  the archives with a SHA256SUMS whose checksums are wrong
     /heroku-style  an archive built like Heroku's, with its SHA256SUMS
+    /simple        a private package index (PEP 503) holding one package,
+                   buildpack-private-pkg 1.0, which PyPI doesn't have
     """
 
     def __init__(self, archives: RuntimeArchives, root: Path):
@@ -99,6 +102,7 @@ class MirrorServer:
         (root / "bad-checksum" / "SHA256SUMS").write_text(
             re.sub(r"^[0-9a-f]{64}", "0" * 64, manifest, flags=re.M)
         )
+        _write_private_index(root / "simple")
         handler = functools.partial(_QuietHandler, directory=str(root))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -109,3 +113,26 @@ class MirrorServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+PRIVATE_PACKAGE = "buildpack-private-pkg"
+
+
+def _write_private_index(index: Path) -> None:
+    """A one-package index, its wheel made by hand (no build tools needed)."""
+    name, module, version = PRIVATE_PACKAGE, "buildpack_private_pkg", "1.0"
+    wheel_name = f"{module}-{version}-py3-none-any.whl"
+    files = {
+        f"{module}/__init__.py": "GREETING = 'hello from the private index'\n",
+        f"{module}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{module}-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{path},,\n" for path in files) + f"{module}-{version}.dist-info/RECORD,,\n"
+    files[f"{module}-{version}.dist-info/RECORD"] = record
+    project = index / name
+    project.mkdir(parents=True)
+    with zipfile.ZipFile(project / wheel_name, "w") as wheel:
+        for path, content in files.items():
+            wheel.writestr(path, content)
+    (project / "index.html").write_text(f'<html><body><a href="{wheel_name}">{wheel_name}</a></body></html>\n')
+    (index / "index.html").write_text(f'<html><body><a href="{name}/">{name}</a></body></html>\n')

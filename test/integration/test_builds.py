@@ -203,3 +203,15 @@ def test_failing_pip_install(herokuish, fixture_app, stack):
                     "Unable to install dependencies using pip.")
     assert "No matching distribution found for this-package-does-not-exist-anywhere-4711" in result.stdout
     assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/metadata.json").exists()
+
+
+def test_extra_index_from_config_vars(herokuish, fixture_app, mirror):
+    # Private index URLs carry credentials: they must never reach the log.
+    url = mirror.url("simple").replace("http://", "http://deploy:s3cret-token@")
+    herokuish.config["PIP_EXTRA_INDEX_URL"] = f"{url}/"
+    source = fixture_app("minimal_app", {"requirements.txt": "buildpack-private-pkg==1.0\n"})
+    result = ok(herokuish.build(source))
+    assert "Successfully installed buildpack-private-pkg-1.0" in result.stdout
+    assert "s3cret-token" not in result.output
+    result = herokuish.run_in_app("python -c 'import buildpack_private_pkg as p; print(p.GREETING)'")
+    assert result.stdout == "hello from the private index\n", result.output
