@@ -47,13 +47,9 @@ def main(argv: list[str]) -> int:
             if not outcome.ok:
                 print(f"\nBuild {number} failed.")
                 return 1
-        web = builder.start("web")
-        try:
-            response = web.get("/")
-            print(f"\n===== GET / on the web process: HTTP {response.status_code}")
-            print(response.text)
-        finally:
-            web.stop()
+        response = builder.fetch("/")
+        print(f"\n===== GET / on the web process: HTTP {response.status_code}")
+        print(response.text)
         mirror.close()
     return 0
 

@@ -36,7 +36,10 @@ def run_compile(args: Sequence[str]) -> int:
         raise errors.usage("compile", "BUILD_DIR CACHE_DIR ENV_DIR")
     build = _directory("build directory", args[0])
     cache = Path(args[1])
-    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise errors.not_a_directory("cache directory", args[1]) from None
     env = Path(args[2])
     os.chdir(build)
     compile_app(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR))

@@ -7,10 +7,12 @@ and CURL_TIMEOUT (seconds for the whole transfer).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, TypeVar
@@ -90,9 +92,33 @@ def fetch_text(url: str, timeouts: Timeouts) -> Optional[str]:
     return data.decode("utf-8", errors="replace")
 
 
+def shown(url: str) -> str:
+    """The URL as the build log may show it: without a password or token."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"****@{host}" + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _request(url: str) -> urllib.request.Request:
+    """A GET request; credentials in the URL become a Basic auth header."""
+    headers = {"User-Agent": _USER_AGENT}
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is not None:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+        netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return urllib.request.Request(url, headers=headers)
+
+
 def _fetch_once(url: str, consume: Callable[[Iterator[bytes]], T], timeouts: Timeouts) -> T:
     deadline = time.monotonic() + timeouts.total
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    request = _request(url)
     try:
         response = urllib.request.urlopen(request, timeout=min(timeouts.connect, timeouts.total))
     except urllib.error.HTTPError as error:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from .download import shown
+
 PYTHON_VERSION_HOWTO = """\
 To choose the Python version, create a file named '.python-version' in the
 root directory of your app (with the leading dot, without '.txt'), containing
@@ -189,11 +191,11 @@ on (other tools may keep extra versions in their own files).""",
 
 
 def runtime_txt_invalid(line: str, major: str) -> BuildError:
-    shown = f"\n    {line}\n" if line else " (no version line)\n"
+    found = f"\n    {line}\n" if line else " (no version line)\n"
     return BuildError(
         "Invalid Python version in runtime.txt.",
         f"""\
-runtime.txt must hold a single line such as 'python-{major}', but it has:{shown}
+runtime.txt must hold a single line such as 'python-{major}', but it has:{found}
 runtime.txt is deprecated: the better fix is to delete it and use a
 .python-version file instead.
 
@@ -271,7 +273,7 @@ def python_version_not_on_mirror(
         f"""\
 {_asked_for(origin, requested)}{looked_for},
 but the runtime mirror doesn't have it:
-    {base_url}
+    {shown(base_url)}
 {listed}
 
 Check that Python {version} has been released (python.org/downloads) and
@@ -348,7 +350,7 @@ def runtime_manifest_invalid(url: str, line_number: int, line: str) -> BuildErro
         "The runtime mirror's SHA256SUMS file is malformed.",
         f"""\
 Line {line_number} of
-    {url}
+    {shown(url)}
 isn't '<sha256>  <file name>':
     {line[:120]}
 
@@ -370,7 +372,7 @@ def runtime_download_failed(url: str, cause: str) -> BuildError:
         "Unable to download Python.",
         f"""\
 Downloading the Python runtime failed:
-    {url}
+    {shown(url)}
 Cause: {cause}
 
 This is usually a temporary network or server problem: retry the build.
@@ -385,7 +387,7 @@ def mirror_unreachable_warning(url: str, cause: str, version: str) -> str:
     return f"""\
 Warning: Unable to reach the runtime mirror; using the cached Python {version}.
 
-Fetching {url} failed ({cause}).
+Fetching {shown(url)} failed ({cause}).
 The last build's Python {version} is in the cache and matches the app's
 version, so the build goes on with it. Check the mirror is up."""
 
@@ -395,7 +397,7 @@ def runtime_checksum_mismatch(url: str, expected: str, actual: str) -> BuildErro
         "The downloaded Python runtime doesn't match its checksum.",
         f"""\
 The archive
-    {url}
+    {shown(url)}
 has sha256 {actual},
 but the mirror's SHA256SUMS says {expected}.
 Nothing was installed.
@@ -410,7 +412,7 @@ def runtime_archive_invalid(url: str, problem: str) -> BuildError:
         "The Python runtime archive is invalid.",
         f"""\
 The archive
-    {url}
+    {shown(url)}
 {problem}
 Nothing was installed. Rebuild the archive (see builds/ in the buildpack)
 or ask the mirror's operator to replace it.""",

@@ -271,6 +271,14 @@ class HerokuishBuild:
         env = {**self.base_env(), **(extra_env or {})}
         return run(self.stack, ["bash", "-c", _PROFILE + script], env)
 
+    def fetch(self, path: str = "/", process_type: str = "web") -> requests.Response:
+        """Start the process as herokuish would, GET `path` from it, stop it."""
+        process = self.start(process_type)
+        try:
+            return process.get(path)
+        finally:
+            process.stop()
+
     def start(self, process_type: str = "web") -> "RunningProcess":
         port = free_port()
         env = {**self.base_env(), "PORT": str(port), "DYNO": f"{process_type}.1"}

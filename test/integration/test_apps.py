@@ -33,13 +33,9 @@ def test_flask_app_builds_reuses_its_cache_and_serves(herokuish, fixture_app, ru
     assert "-----> Skipping dependency install" in log
     assert "Installing dependencies" not in log
 
-    web = herokuish.start("web")
-    try:
-        response = web.get("/")
-        assert response.status_code == 200
-        assert response.text == "Hello from Flask on Python 3.12"
-    finally:
-        web.stop()
+    response = herokuish.fetch("/")
+    assert response.status_code == 200
+    assert response.text == "Hello from Flask on Python 3.12"
 
 
 def test_django_app_builds_and_serves(herokuish, fixture_app, runtime_archives):
@@ -53,10 +49,6 @@ def test_django_app_builds_and_serves(herokuish, fixture_app, runtime_archives):
     assert_built(second)
     assert "-----> Skipping dependency install" in second.compile.stdout
 
-    web = herokuish.start("web")
-    try:
-        response = web.get("/")
-        assert response.status_code == 200
-        assert response.text == "Hello from Django 5.2.8 on Python 3.13"
-    finally:
-        web.stop()
+    response = herokuish.fetch("/")
+    assert response.status_code == 200
+    assert response.text == "Hello from Django 5.2.8 on Python 3.13"

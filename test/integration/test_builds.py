@@ -34,11 +34,7 @@ def test_minimal_app_boots_with_the_runtime_environment(herokuish, fixture_app, 
     assert result.returncode == 0, result.output
     assert result.stdout == (f"/app/.heroku/python/bin/python {version}\n"
                              "PYTHONPATH=/app LANG=C.UTF-8 PYTHONUNBUFFERED=true\n")
-    web = herokuish.start("web")
-    try:
-        assert web.get("/").text == "<p>minimal app</p>\n"
-    finally:
-        web.stop()
+    assert herokuish.fetch("/").text == "<p>minimal app</p>\n"
 
 
 def test_later_buildpacks_get_the_apps_python(herokuish, fixture_app, runtime_archives):
@@ -58,11 +54,7 @@ def test_later_buildpacks_get_the_apps_python(herokuish, fixture_app, runtime_ar
 def test_heroku_style_archive_without_rpath(herokuish, fixture_app, mirror, runtime_archives):
     herokuish.config["PYTHON_RUNTIME_BASE_URL"] = mirror.url("heroku-style")
     ok(herokuish.build(fixture_app("flask_app")))
-    web = herokuish.start("web")
-    try:
-        assert web.get("/").text == "Hello from Flask on Python 3.12"
-    finally:
-        web.stop()
+    assert herokuish.fetch("/").text == "Hello from Flask on Python 3.12"
 
 
 def test_mirror_without_manifest_like_herokus_bucket(herokuish, fixture_app, mirror, runtime_archives):

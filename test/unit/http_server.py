@@ -16,11 +16,13 @@ class ScriptedServer:
     def __init__(self):
         self.routes: dict[str, list] = {}
         self.requests: list[str] = []
+        self.headers: list[dict] = []
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 server.requests.append(self.path)
+                server.headers.append(dict(self.headers))
                 script = server.routes.get(self.path) or [(404, b"not found")]
                 response = script.pop(0) if len(script) > 1 else script[0]
                 if callable(response):

@@ -108,3 +108,27 @@ def test_timeouts_from_curl_variables(tmp_path):
     config = BuildConfig(tmp_path, {"CURL_CONNECT_TIMEOUT": "7", "CURL_TIMEOUT": "600"})
     assert download.Timeouts.from_config(config) == download.Timeouts(connect=7, total=90)
     assert download.Timeouts.from_config(BuildConfig(None, {"CURL_TIMEOUT": "soon"})).total == 300
+
+
+def test_credentials_in_the_url_become_basic_auth(server):
+    server.route("/f", (200, b"secret archive"))
+    url = server.url("/f").replace("http://", "http://deploy:p%40ss@")
+    assert download.fetch(url, collect, FAST) == b"secret archive"
+    assert server.headers[0]["Authorization"] == "Basic ZGVwbG95OnBAc3M="  # deploy:p@ss
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://user:token@mirror.example.com:8443/python", "https://****@mirror.example.com:8443/python"),
+    ("https://token@mirror.example.com/python", "https://****@mirror.example.com/python"),
+    ("https://mirror.example.com/python", "https://mirror.example.com/python"),
+    ("file:///srv/python", "file:///srv/python"),
+])
+def test_urls_are_shown_without_credentials(url, expected):
+    assert download.shown(url) == expected
+
+
+def test_error_messages_hide_credentials():
+    from python_buildpack import errors
+
+    error = errors.runtime_download_failed("https://user:s3cret@mirror.example.com/p.tar.zst", "HTTP 500")
+    assert "s3cret" not in str(error) and "https://****@mirror.example.com/p.tar.zst" in str(error)
