@@ -70,6 +70,16 @@ def test_mirror_without_manifest_like_herokus_bucket(herokuish, fixture_app, mir
     assert "(newest known patch: 3.12." in result.stderr and "HTTP 404" in result.stdout
 
 
+def test_dokku_style_config_vars_in_the_build_environment(herokuish, fixture_app):
+    # dokku passes every config var to bin/compile as an environment variable.
+    python_settings = {"PYTHONHOME": "/nonexistent", "PYTHONPATH": "/nonexistent",
+                       "PYTHONSTARTUP": "/nonexistent.py", "PYTHONWARNINGS": "error", "PYTHONNOUSERSITE": "1"}
+    herokuish.env.update(python_settings)
+    herokuish.config.update(python_settings)
+    source = fixture_app("minimal_app", {"requirements.txt": "six==1.17.0\n"})
+    assert "Successfully installed six-1.17.0" in ok(herokuish.build(source)).stdout
+
+
 # --- the cache ------------------------------------------------------------------
 
 def test_python_version_change_discards_the_cache(herokuish, fixture_app, runtime_archives):
