@@ -182,6 +182,8 @@ class HerokuishBuild:
     config: dict = field(default_factory=dict)
     env: dict = field(default_factory=dict)
     builds: int = 0
+    # herokuish makes /app the build user's; some builders leave it root's.
+    app_writable: bool = True
 
     def base_env(self) -> dict[str, str]:
         env = {
@@ -237,7 +239,11 @@ class HerokuishBuild:
         shutil.copytree(source, app, dirs_exist_ok=True, symlinks=True)
         host_build = self.stack.host_path(build_dir)
         shutil.copytree(app, host_build, symlinks=True)
-        chown_tree(app)
+        if self.app_writable:
+            chown_tree(app)
+        else:
+            os.chown(app, 0, 0)
+            os.chmod(app, 0o755)
         chown_tree(host_build)
         # A buildpack dir reused between builds keeps no stale export file.
         self.stack.host_path(f"{buildpack}/export").unlink(missing_ok=True)

@@ -51,6 +51,18 @@ def test_later_buildpacks_get_the_apps_python(herokuish, fixture_app, runtime_ar
     assert "python 3.12" in lines[2]
 
 
+def test_app_dir_not_writable_during_the_build(herokuish, fixture_app):
+    # Python then runs from the build dir itself, and the #! lines of the
+    # scripts pip installs are rewritten to /app/.heroku/python for run time.
+    herokuish.app_writable = False
+    outcome = herokuish.build(fixture_app("flask_app"))
+    result = ok(outcome)
+    assert "Warning: Unable to link /app/.heroku/python to the build." in result.stderr
+    gunicorn = herokuish.stack.host_path("/app/.heroku/python/bin/gunicorn")
+    assert gunicorn.read_text().splitlines()[0] == "#!/app/.heroku/python/bin/python"
+    assert herokuish.fetch("/").text == "Hello from Flask on Python 3.12"
+
+
 def test_heroku_style_archive_without_rpath(herokuish, fixture_app, mirror, runtime_archives):
     herokuish.config["PYTHON_RUNTIME_BASE_URL"] = mirror.url("heroku-style")
     ok(herokuish.build(fixture_app("flask_app")))
