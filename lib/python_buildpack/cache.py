@@ -7,6 +7,8 @@ Layout inside CACHE_DIR (shared with other buildpacks, so namespaced):
         python-version  the last successful build's Python version (sticky)
         python/         the install, i.e. BUILD_DIR/.heroku/python
         pip/            pip's download and wheel cache
+        poetry/, uv/    the Poetry and uv tools (never in the slug)
+        poetry-cache/, uv-cache/   their download caches
 
 The install is reused only when everything in `CacheKey` is unchanged; a
 missing or unreadable metadata.json marks a partial, corrupt or foreign
@@ -28,7 +30,10 @@ from . import output
 
 NAMESPACE = "python-buildpack"
 FORMAT = 1
-PIP_CACHE_LIMIT = 1024 * 1024 * 1024
+# Download caches (pip's, uv's, Poetry's) are dropped when larger than this.
+DOWNLOAD_CACHE_LIMIT = 1024 * 1024 * 1024
+# Tools kept in the cache, by package manager; other managers' are removed.
+TOOL_DIRS = {"poetry": ("poetry", "poetry-cache"), "uv": ("uv", "uv-cache")}
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,9 @@ class CacheKey:
     package_manager_version: str
     dependencies: str
 
-    def changes_from(self, old: "CacheKey") -> list[str]:
+    def changes_from(self, old: "CacheKey", dependency_file: Optional[str]) -> list[str]:
+        """Why the cached install can't be reused. A change of the dependency
+        file counts only when `dependency_file` is given."""
         reasons = []
         labels = {
             "stack": "The stack",
@@ -60,9 +67,15 @@ class CacheKey:
                     f"The {self.package_manager} version has changed from "
                     f"{old.package_manager_version} to {self.package_manager_version}"
                 )
-            if old.dependencies != self.dependencies:
-                reasons.append("The contents of requirements.txt changed")
+            if dependency_file and old.dependencies != self.dependencies:
+                reasons.append(f"The contents of {dependency_file} changed")
         return reasons
+
+
+@dataclass(frozen=True)
+class Restored:
+    reused: bool
+    dependencies_unchanged: bool = False
 
 
 class BuildCache:
@@ -95,24 +108,29 @@ class BuildCache:
 
     # -- restoring ----------------------------------------------------------
 
-    def restore(self, key: CacheKey, install_dir: Path) -> bool:
-        """Move the cached install into place if it matches `key`."""
+    def restore(self, key: CacheKey, install_dir: Path, dependency_file: Optional[str]) -> Restored:
+        """Move the cached install into place if it matches `key`.
+
+        `dependency_file` names the file whose changes discard the install
+        (None when the package manager's sync removes stale packages itself).
+        """
         if not self.root.is_dir():
             if self.root.exists() or self.root.is_symlink():
                 self._discard(["The cache directory is corrupt or belongs to something else"], keep_pip=False)
-            return False
+            return Restored(False)
+        self.remove_tools_except(key.package_manager)
         if not self.python_dir.exists():
-            return False  # nothing saved yet, or the last build failed after restoring
+            return Restored(False)  # nothing saved yet, or the last build failed after restoring
         old = self.read_key()
         if old is None:
             reasons = ["The cache is incomplete, corrupt or from another buildpack version"]
         elif not (self.python_dir / "bin").is_dir():
             reasons = ["The cached Python install is incomplete"]
         else:
-            reasons = key.changes_from(old)
+            reasons = key.changes_from(old, dependency_file)
         if reasons:
             self._discard(reasons, keep_pip=old is not None)
-            return False
+            return Restored(False)
         output.step("Restoring cache")
         install_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -120,7 +138,14 @@ class BuildCache:
         except OSError:
             _copy_tree(self.python_dir, install_dir, link=False)
             shutil.rmtree(self.python_dir, ignore_errors=True)
-        return True
+        return Restored(True, dependencies_unchanged=old is not None and old.dependencies == key.dependencies)
+
+    def remove_tools_except(self, package_manager: str) -> None:
+        """Drop the cached tools of package managers the app no longer uses."""
+        for manager, names in TOOL_DIRS.items():
+            if manager != package_manager:
+                for name in names:
+                    shutil.rmtree(self.root / name, ignore_errors=True)
 
     def _discard(self, reasons: list[str], keep_pip: bool) -> None:
         output.step("Discarding cache since:")
@@ -157,8 +182,9 @@ class BuildCache:
             shutil.rmtree(self.python_dir, ignore_errors=True)
             same_fs = os.stat(self.root).st_dev == os.stat(install_dir).st_dev
             _copy_tree(install_dir, self.python_dir, link=same_fs)
-            if _size(self.pip_dir) > PIP_CACHE_LIMIT:
-                shutil.rmtree(self.pip_dir, ignore_errors=True)
+            for download_cache in (self.pip_dir, self.root / "uv-cache", self.root / "poetry-cache"):
+                if _size(download_cache) > DOWNLOAD_CACHE_LIMIT:
+                    shutil.rmtree(download_cache, ignore_errors=True)
             _write_atomically(self.version_path, key.python_version + "\n")
             _write_atomically(self.metadata_path, json.dumps({"format": FORMAT, **asdict(key)}, indent=2) + "\n")
         except (OSError, subprocess.CalledProcessError) as error:

@@ -19,6 +19,11 @@ class CommandResult:
     def ok(self) -> bool:
         return self.returncode == 0
 
+    def mentions(self, *phrases: str) -> bool:
+        """Whether the output holds any of the phrases, however it was wrapped."""
+        text = " ".join(self.output.split())
+        return any(phrase in text for phrase in phrases)
+
 
 def run_streamed(
     args: Sequence[str],

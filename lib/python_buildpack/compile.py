@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import checks, errors, output, package_manager, pip, python_runtime, python_version, runtime_env
-from .cache import BuildCache, CacheKey
+from . import checks, errors, output, package_manager, pipenv, pyproject, python_runtime, python_version, runtime_env
+from .cache import BuildCache, CacheKey, Restored
+from .package_manager import InstallContext, PackageManager, ToolEnvironment
 from .config_vars import BuildConfig
 from .download import Timeouts, shown
 from .python_version import RequestedVersion
@@ -47,47 +48,58 @@ def compile_app(dirs: BuildDirs) -> None:
 
     checks.no_existing_python_dir(dirs.build)
     manager = package_manager.detect(dirs.build)
-    python = choose_python(dirs.build, stack, config, cache, timeouts)
+    output.step(f"Using the {manager.label} package manager ({manager.file_name})")
+    python = choose_python(dirs.build, stack, config, cache, timeouts, manager)
 
-    pip_version = package_manager.pinned_version("pip")
-    requirements = pip.inspect_requirements(dirs.build)
+    dependencies = manager.dependencies(dirs.build)
     key = CacheKey(
         stack=stack.name,
         arch=stack.arch,
         python_version=python.version,
         package_manager=manager.name,
-        package_manager_version=pip_version,
-        dependencies=requirements.fingerprint,
+        package_manager_version=manager.version,
+        dependencies=dependencies.fingerprint,
     )
     location = runtime_env.link_app_dir(dirs.build)
     if location.link_problem:
         output.warning(errors.app_symlink_warning(location.link_problem))
     env = runtime_env.build_env(location, environ)
-    reused = install_python(location, stack, python, cache, key, env, timeouts)
+    restored = install_python(location, stack, python, cache, key, env, timeouts, manager)
 
-    settings = pip.index_settings(config)
-    pip.install_pip(location, pip_version, env, settings, cache.pip_dir)
-    if reused and requirements.reinstall_reason is None:
-        output.step("Skipping dependency install: requirements.txt and the cached install are unchanged")
+    context = InstallContext(location, dirs.build, env, config, cache)
+    manager.install_tool(context)
+    tool_env = manager.environment(context)
+    env["PATH"] = os.pathsep.join([*tool_env.path, env["PATH"]])
+    env.update(tool_env.build)
+    if restored.dependencies_unchanged and dependencies.reinstall_reason is None:
+        output.step(f"Skipping dependency install: {manager.file_name} and the cached install are unchanged")
     else:
-        if reused:
-            output.info(f"The install runs again since {requirements.reinstall_reason}.")
-        pip.install_dependencies(location, dirs.build, env, settings, cache.pip_dir)
+        if restored.dependencies_unchanged:
+            output.info(f"The install runs again since {dependencies.reinstall_reason}.")
+        manager.install_dependencies(context)
 
-    write_environment(dirs, location)
+    write_environment(dirs, location, tool_env)
     problem = cache.save(key, location.install_dir)
     if problem:
         output.warning(errors.cache_save_warning(problem))
 
 
 def choose_python(
-    build_dir: Path, stack: Stack, config: BuildConfig, cache: BuildCache, timeouts: Timeouts
+    build_dir: Path, stack: Stack, config: BuildConfig, cache: BuildCache, timeouts: Timeouts,
+    manager: PackageManager,
 ) -> PythonChoice:
     """What the app asks for, then the exact release to install."""
     versions = python_version.load_versions()
-    requested = python_version.read_requested_version(build_dir, versions, cache.cached_python_version())
+    project = pyproject.read(build_dir) if manager.name in ("poetry", "uv") else None
+    requested = python_version.read_requested_version(
+        build_dir, versions, cache.cached_python_version(),
+        pipfile_lock_reader=pipenv.python_version_from_lock if manager.name == "pipenv" else None,
+        requires_python=_requires_python(build_dir, project),
+    )
     output.step(python_version.describe_choice(requested))
     python_version.check_supported(requested, versions)
+    if manager.name == "uv" and requested.origin != python_version.ORIGIN_VERSION_FILE:
+        raise errors.uv_needs_python_version_file(requested.origin, requested.major)
 
     mirror = mirror_from(config.get("PYTHON_RUNTIME_BASE_URL"))
     if not mirror.is_default:
@@ -105,9 +117,20 @@ def choose_python(
     available = manifest.versions_for(stack) if manifest else None
     version = python_version.resolve(requested, versions, available)
     python_runtime.check_available(requested.text, version, requested.origin, stack, mirror, manifest)
+    if project is not None and project.requires_python and not python_version.satisfies(version, project.requires_python):
+        raise errors.requires_python_conflict(version, requested.origin, project.requires_python)
     for warning in python_version.warnings_for(requested, version, versions):
         output.warning(warning)
     return PythonChoice(requested, version, mirror, manifest)
+
+
+def _requires_python(build_dir: Path, project: Optional[pyproject.Pyproject]) -> Optional[str]:
+    """pyproject.toml's requires-python, read only when no file names a version."""
+    if any((build_dir / name).exists() for name in ("runtime.txt", ".python-version")):
+        return None
+    if project is None:
+        project = pyproject.read(build_dir)
+    return project.requires_python if project else None
 
 
 def install_python(
@@ -118,29 +141,31 @@ def install_python(
     key: CacheKey,
     env: Mapping[str, str],
     timeouts: Timeouts,
-) -> bool:
-    """Restore the cached install or download Python; True if restored."""
-    reused = cache.restore(key, location.install_dir)
-    if reused and not python_runtime.python_works(location.home, dict(env)):
+    manager: PackageManager,
+) -> Restored:
+    """Restore the cached install or download Python."""
+    dependency_file = manager.file_name if manager.discard_cache_on_change else None
+    restored = cache.restore(key, location.install_dir, dependency_file)
+    if restored.reused and not python_runtime.python_works(location.home, dict(env)):
         cache.discard_restored(location.install_dir, "The cached Python install doesn't run")
-        reused = False
-    if reused:
+        restored = Restored(False)
+    if restored.reused:
         output.step(f"Using cached install of Python {python.version}")
-        return True
+        return restored
     output.step(f"Installing Python {python.version}")
     python_runtime.install(
         location.install_dir, python.requested.text, python.version, python.requested.origin,
         stack, python.mirror, python.manifest, timeouts,
     )
-    return False
+    return restored
 
 
-def write_environment(dirs: BuildDirs, location: PythonLocation) -> None:
+def write_environment(dirs: BuildDirs, location: PythonLocation, tool_env: ToolEnvironment) -> None:
     """The app's environment at run time and for later buildpacks."""
     if location.link_problem:
         runtime_env.rewrite_script_paths(location)
-    runtime_env.write_profile_script(dirs.build)
-    problem = runtime_env.write_export(dirs.buildpack, location)
+    runtime_env.write_profile_script(dirs.build, tool_env.runtime_path, tool_env.runtime)
+    problem = runtime_env.write_export(dirs.buildpack, location, tool_env.path, tool_env.build)
     if problem:
         output.warning(errors.export_not_writable_warning(str(dirs.buildpack / "export"), problem))
 

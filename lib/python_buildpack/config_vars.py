@@ -9,6 +9,7 @@ build system's). Values are never printed.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
@@ -35,6 +36,14 @@ class BuildConfig:
         if value is None:
             value = self.environ.get(name)
         return value or None
+
+    def matching(self, pattern: str) -> dict[str, str]:
+        """Settings whose names fully match `pattern`, from ENV_DIR and the env."""
+        regex = re.compile(pattern)
+        names = {name for name in self.environ if regex.fullmatch(name)}
+        if self.env_dir is not None and self.env_dir.is_dir():
+            names |= {p.name for p in self.env_dir.iterdir() if regex.fullmatch(p.name)}
+        return {name: value for name in sorted(names) if (value := self.get(name))}
 
     def seconds(self, name: str, default: float) -> float:
         value = self.get(name)

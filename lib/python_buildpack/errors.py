@@ -283,6 +283,60 @@ manifest has.""",
     )
 
 
+def packaging_missing() -> BuildError:
+    return BuildError(
+        "The build image's Python has no 'packaging' module.",
+        "The buildpack reads version ranges with the 'packaging' library of the "
+        "build image's python3\n(Debian/Ubuntu package python3-packaging). Use a "
+        "current build image, which has it.",
+    )
+
+
+def pyproject_invalid(problem: str) -> BuildError:
+    return BuildError(
+        "Unable to read pyproject.toml.",
+        f"""\
+pyproject.toml isn't valid TOML: {problem}
+
+Fix the file (any TOML linter, or 'uv lock' / 'poetry check', points at the
+error), then commit it.""",
+    )
+
+
+def requires_python_invalid(spec: str) -> BuildError:
+    return BuildError(
+        "Invalid requires-python in pyproject.toml.",
+        f"""\
+The [project] table of pyproject.toml has:
+    requires-python = "{spec}"
+which isn't a valid version range. Use a range such as ">=3.12" or
+"==3.13.*", or pin the version in a .python-version file.""",
+    )
+
+
+def requires_python_unsatisfiable(spec: str, oldest: str, newest: str) -> BuildError:
+    return BuildError(
+        "No supported Python version satisfies requires-python.",
+        f"""\
+pyproject.toml has requires-python = "{spec}", and no Python version this
+buildpack supports (Python {oldest} to {newest}) is in that range.
+
+Widen the range, or pin a supported version in a .python-version file.""",
+    )
+
+
+def requires_python_conflict(version: str, origin: str, spec: str) -> BuildError:
+    return BuildError(
+        "The Python version doesn't satisfy the project's requires-python.",
+        f"""\
+{_asked_for(origin, version)}, but pyproject.toml says:
+    requires-python = "{spec}"
+
+Change the version in {origin if origin not in ("default", "cached") else ".python-version"}
+to one in that range, or change requires-python.""",
+    )
+
+
 def runtime_txt_deprecated_warning(version: str, major: str) -> str:
     return f"""\
 Warning: The runtime.txt file is deprecated.
@@ -487,27 +541,107 @@ then commit it.""",
     )
 
 
-def package_manager_not_supported_yet(file_name: str, tool: str) -> BuildError:
+def multiple_package_managers(found: Sequence[tuple[str, str]]) -> BuildError:
+    listed = "\n".join(f"    {name} ({tool})" for name, tool in found)
     return BuildError(
-        f"{tool} apps aren't supported by this buildpack release.",
+        "Multiple Python package manager files were found.",
         f"""\
-The app has '{file_name}' but no 'requirements.txt'. This release of the
-buildpack installs dependencies with pip from requirements.txt only.
+The app's root directory has more than one package manager file:
+{listed}
 
-Export the locked dependencies to requirements.txt and commit it, or use a
-newer release of the buildpack.""",
+The buildpack installs dependencies with exactly one package manager, and
+won't guess which. Delete the files of the tools you don't use (git rm), and
+commit. A requirements.txt exported from another tool's lockfile, or made by
+another buildpack, counts too.""",
     )
 
 
-def requirements_not_a_file() -> BuildError:
-    return version_file_not_a_file("requirements.txt")
+def pipfile_without_lock() -> BuildError:
+    return BuildError(
+        "No 'Pipfile.lock' found.",
+        """\
+The app has a Pipfile but no Pipfile.lock. Installing from a Pipfile alone
+would pick unpinned versions at build time, so the lockfile is required.
+
+Create it with 'pipenv lock', check it isn't in .gitignore, and commit it.""",
+    )
+
+
+def pyproject_without_lock(tool: Optional[str]) -> BuildError:
+    how = {
+        "poetry": "This looks like a Poetry project: run 'poetry lock' and commit poetry.lock.",
+        "uv": "This looks like a uv project: run 'uv lock' and commit uv.lock.",
+    }.get(tool or "", """\
+Run 'uv lock' (uv) or 'poetry lock' (Poetry) and commit the lockfile, or list
+the dependencies in a requirements.txt ('-e .' installs the project itself).""")
+    return BuildError(
+        "The app has a pyproject.toml but no lockfile.",
+        f"""\
+The buildpack installs dependencies from a lockfile (uv.lock, poetry.lock or
+Pipfile.lock) or from requirements.txt, and found none of them.
+
+{how}""",
+    )
+
+
+def lockfile_outdated(file_name: str, command: str) -> BuildError:
+    return BuildError(
+        f"{file_name} is out of date.",
+        f"""\
+{file_name} doesn't match the project's dependencies any more (the output
+above says what changed), and the buildpack installs exactly what the lockfile
+pins. Run '{command}', then commit the updated {file_name}.""",
+    )
+
+
+def pipfile_lock_invalid_json(problem: str) -> BuildError:
+    return BuildError(
+        "Unable to read Pipfile.lock.",
+        f"""\
+Pipfile.lock isn't valid JSON: {problem}
+
+It may have been edited by hand or left with merge conflict markers.
+Run 'pipenv lock' to regenerate it, then commit it.""",
+    )
+
+
+def pipfile_lock_invalid_version(value: str) -> BuildError:
+    return BuildError(
+        "Invalid Python version in Pipfile.lock.",
+        f"""\
+Pipfile.lock asks for the Python version '{value[:50]}', which isn't a version
+such as 3.13 or 3.13.2 (ranges and wildcards aren't supported).
+
+Set python_version (or python_full_version) in the [requires] section of the
+Pipfile, run 'pipenv lock' and commit both files, or pin the version in a
+.python-version file.""",
+    )
+
+
+def uv_needs_python_version_file(origin: str, major: str) -> BuildError:
+    if origin == "runtime.txt":
+        return BuildError(
+            "The runtime.txt file isn't supported when using uv.",
+            f"""\
+uv reads the Python version from .python-version, so the buildpack does too.
+Delete runtime.txt, run 'uv python pin {major}', and commit .python-version.""",
+        )
+    return BuildError(
+        "No Python version was specified.",
+        f"""\
+uv apps must say which Python version they use in a .python-version file, so
+the buildpack installs the same Python that uv locked the project for.
+
+Run 'uv python pin {major}' in the app's root directory (name only the major
+version, so builds get its newest patch), then commit .python-version.""",
+    )
 
 
 def bundled_pip_missing(python_dir: str) -> BuildError:
     return BuildError(
         "The Python runtime has no bundled pip.",
         f"""\
-The buildpack installs pip with the pip wheel that CPython ships in
+The buildpack installs its tools with the pip wheel that CPython ships in
     {python_dir}/lib/pythonX.Y/ensurepip/_bundled/
 and the installed runtime has none. The runtime archive was built without
 ensurepip's wheel; rebuild it with the buildpack's builds/ tool, or use the
@@ -515,25 +649,25 @@ default runtime location.""",
     )
 
 
-def pip_install_failed(version: str) -> BuildError:
+def tool_install_failed(tool: str, version: str) -> BuildError:
     return BuildError(
-        f"Unable to install pip {version}.",
+        f"Unable to install {tool} {version}.",
         "pip's output above says why. This is usually a temporary problem "
-        "reaching the package index: retry the build.\nIf the app uses a "
-        "private index (PIP_INDEX_URL), check it is reachable and holds pip.",
+        "reaching the package index: retry the build.\nIf the build uses a "
+        f"private index (PIP_INDEX_URL), check it is reachable and holds {tool}.",
     )
 
 
-def dependencies_install_failed(command: str) -> BuildError:
+def dependencies_install_failed(tool: str, command: str) -> BuildError:
     return BuildError(
-        "Unable to install dependencies using pip.",
+        f"Unable to install dependencies using {tool}.",
         f"""\
-'{command}' failed; pip's output above says why.
+'{command}' failed; its output above says why.
 
-Common causes: a misspelled package or a version that doesn't exist, a
-dependency that needs a newer or older Python, or a package that builds from
-source and needs system libraries. Fix requirements.txt, then try
-'pip install -r requirements.txt' locally in a clean virtual environment.""",
+Common causes: a package or version that doesn't exist (or isn't on the
+index the app uses), a dependency that needs another Python version, or a
+package that builds from source and needs system libraries. Try the same
+command locally in a clean environment.""",
     )
 
 

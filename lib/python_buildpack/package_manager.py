@@ -1,45 +1,132 @@
-"""Which package manager installs the app's dependencies, and its pinned version."""
+"""Which package manager installs the app's dependencies, and what each one
+must provide. The managers themselves are pip.py, pipenv.py, poetry.py and
+uv.py; each tool's version is pinned in requirements/<tool>.txt."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping, Optional
 
 from . import errors
+from .cache import BuildCache
+from .config_vars import BuildConfig
+from .runtime_env import PythonLocation
 
 REQUIREMENTS_DIR = Path(__file__).resolve().parents[2] / "requirements"
 
-# The file that selects each manager, in the order they're listed to users.
-_LOCKFILES = (
-    ("Pipfile.lock", "Pipenv"),
-    ("poetry.lock", "Poetry"),
+# The file that selects each manager, in the order they are listed to users.
+MANAGER_FILES = (
+    ("Pipfile.lock", "pipenv"),
+    ("requirements.txt", "pip"),
+    ("poetry.lock", "poetry"),
     ("uv.lock", "uv"),
 )
 
 
 @dataclass(frozen=True)
+class Dependencies:
+    """What decides whether installed dependencies can be reused as they are.
+
+    `fingerprint` covers the files that list the dependencies.
+    `reinstall_reason` says why the install must run even when they are
+    unchanged (local paths, editables or the project itself, whose content
+    the files don't capture).
+    """
+
+    fingerprint: str
+    reinstall_reason: Optional[str] = None
+
+
+@dataclass
+class InstallContext:
+    location: PythonLocation
+    build_dir: Path
+    env: dict[str, str]
+    config: BuildConfig
+    cache: BuildCache
+
+
+@dataclass(frozen=True)
+class ToolEnvironment:
+    """What a manager adds to the environment.
+
+    `build` goes to the build's own commands and the export file (later
+    buildpacks); `runtime` lines go to .profile.d, with $HOME paths.
+    """
+
+    path: tuple[str, ...] = ()
+    build: Mapping[str, str] = field(default_factory=dict)
+    runtime_path: tuple[str, ...] = ()
+    runtime: Mapping[str, str] = field(default_factory=dict)
+
+
 class PackageManager:
-    name: str
-    file_name: str
+    name: str = ""
+    label: str = ""  # as users know it: "Pipenv", "Poetry"
+    file_name: str = ""  # the file that lists the dependencies
+    # Whether a changed dependency file discards the cached install (pip
+    # can't remove what a requirements file no longer lists; sync can).
+    discard_cache_on_change: bool = True
 
+    @property
+    def version(self) -> str:
+        return pinned_version(self.name)
 
-PIP = PackageManager("pip", "requirements.txt")
+    def dependencies(self, build_dir: Path) -> Dependencies:
+        raise NotImplementedError
+
+    def install_tool(self, context: InstallContext) -> None:
+        raise NotImplementedError
+
+    def environment(self, context: InstallContext) -> ToolEnvironment:
+        return ToolEnvironment()
+
+    def install_dependencies(self, context: InstallContext) -> None:
+        raise NotImplementedError
 
 
 def detect(build_dir: Path) -> PackageManager:
-    requirements = build_dir / "requirements.txt"
-    if requirements.exists() or requirements.is_symlink():
-        if not requirements.is_file():
-            raise errors.requirements_not_a_file()
-        return PIP
-    for file_name, tool in _LOCKFILES:
-        if (build_dir / file_name).exists():
-            raise errors.package_manager_not_supported_yet(file_name, tool)
-    if (build_dir / "Pipfile").exists():
-        raise errors.package_manager_not_supported_yet("Pipfile", "Pipenv")
-    if (build_dir / "setup.py").exists() or (build_dir / "setup.cfg").exists():
+    """The app's package manager: exactly one manager file must be present."""
+    from .pip import Pip
+    from .pipenv import Pipenv
+    from .poetry import Poetry
+    from .uv import Uv
+
+    managers = {"pip": Pip, "pipenv": Pipenv, "poetry": Poetry, "uv": Uv}
+    found = [(name, manager) for name, manager in MANAGER_FILES if _present(build_dir / name)]
+    if len(found) > 1:
+        raise errors.multiple_package_managers([(name, managers[m].label) for name, m in found])
+    if found:
+        file_name, manager = found[0]
+        if not (build_dir / file_name).is_file():
+            raise errors.version_file_not_a_file(file_name)
+        return managers[manager]()
+    if _present(build_dir / "Pipfile"):
+        raise errors.pipfile_without_lock()
+    if _present(build_dir / "pyproject.toml"):
+        raise errors.pyproject_without_lock(_pyproject_tool(build_dir))
+    if _present(build_dir / "setup.py") or _present(build_dir / "setup.cfg"):
         raise errors.setup_py_only()
     raise errors.no_package_manager_files(list_directory(build_dir))
+
+
+def _present(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _pyproject_tool(build_dir: Path) -> Optional[str]:
+    """'poetry' or 'uv' when pyproject.toml shows which tool the app uses."""
+    try:
+        text = (build_dir / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if "[tool.poetry" in text:
+        return "poetry"
+    if "[tool.uv" in text or "[dependency-groups]" in text:
+        return "uv"
+    return None
 
 
 def list_directory(directory: Path, limit: int = 40) -> str:
@@ -59,3 +146,16 @@ def pinned_version(tool: str, requirements_dir: Path = REQUIREMENTS_DIR) -> str:
         if line.startswith(f"{tool}=="):
             return line.split("==", 1)[1].strip()
     raise ValueError(f"requirements/{tool}.txt has no '{tool}==' pin")
+
+
+def file_fingerprint(*paths: Path) -> str:
+    """sha256 over the named files' names and contents (missing files count)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = b"\0missing\0"
+        digest.update(f"{path.name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()

@@ -6,56 +6,36 @@ import hashlib
 import os
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import errors, output
+from . import bundled_pip, errors, output
 from .commands import run_streamed
-from .config_vars import BuildConfig
+from .package_manager import Dependencies, InstallContext, PackageManager
 from .runtime_env import PythonLocation
 
-# Index settings read from the app's config vars for the install step.
-INDEX_CONFIG_VARS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST")
-# pip settings from the build environment that bootstrapping pip may use:
-# the rest (and pip config files) are ignored so they can't break it.
-_BOOTSTRAP_PIP_VARS = INDEX_CONFIG_VARS + (
-    "PIP_CERT", "PIP_CLIENT_CERT", "PIP_PROXY", "PIP_DEFAULT_TIMEOUT", "PIP_RETRIES",
-)
 
+class Pip(PackageManager):
+    name = "pip"
+    label = "pip"
+    file_name = "requirements.txt"
 
-def index_settings(config: BuildConfig) -> dict[str, str]:
-    return {name: value for name in INDEX_CONFIG_VARS if (value := config.get(name))}
+    def dependencies(self, build_dir: Path) -> Dependencies:
+        return inspect_requirements(build_dir)
+
+    def install_tool(self, context: InstallContext) -> None:
+        install_pip(context.location, self.version, context.env,
+                    bundled_pip.pip_settings(context.config), context.cache.pip_dir)
+
+    def install_dependencies(self, context: InstallContext) -> None:
+        install_dependencies(context.location, context.build_dir, context.env,
+                             bundled_pip.pip_settings(context.config), context.cache.pip_dir)
 
 
 def installed_pip_version(location: PythonLocation) -> Optional[str]:
     for dist_info in location.install_dir.glob("lib/python3*/site-packages/pip-*.dist-info"):
         return dist_info.name[len("pip-"):-len(".dist-info")]
     return None
-
-
-def _bundled_pip_wheel(location: PythonLocation) -> Path:
-    wheels = sorted(
-        location.install_dir.glob("lib/python3*/ensurepip/_bundled/pip-*.whl"),
-        key=lambda p: [int(n) if n.isdigit() else 0 for n in re.split(r"[.-]", p.name)[1:4]],
-    )
-    if not wheels:
-        raise errors.bundled_pip_missing(str(location.home))
-    # Run through the build's path (/app/...), like every other use of Python.
-    return location.home / wheels[-1].relative_to(location.install_dir)
-
-
-def _bootstrap_env(env: Mapping[str, str], settings: Mapping[str, str]) -> dict[str, str]:
-    clean = {k: v for k, v in env.items() if not k.startswith("PIP_") or k in _BOOTSTRAP_PIP_VARS}
-    clean.update(settings)
-    clean["PIP_CONFIG_FILE"] = os.devnull
-    if "PIP_CERT" not in clean and env.get("SSL_CERT_FILE"):
-        clean["PIP_CERT"] = env["SSL_CERT_FILE"]
-    return clean
-
-
-def _cache_args(pip_cache_dir: Optional[Path]) -> list[str]:
-    return [f"--cache-dir={pip_cache_dir}"] if pip_cache_dir else ["--no-cache-dir"]
 
 
 def install_pip(
@@ -69,18 +49,9 @@ def install_pip(
         output.step(f"Using cached pip {version}")
         return
     output.step(f"Installing pip {version}")
-    wheel = _bundled_pip_wheel(location)
-    result = run_streamed(
-        [
-            str(location.python), str(wheel / "pip"), "install",
-            "--disable-pip-version-check", *_cache_args(pip_cache_dir), "--no-input", "--quiet",
-            "--no-compile", "--no-warn-script-location", f"pip=={version}",
-        ],
-        _bootstrap_env(env, settings),
-        quiet=True,
-    )
+    result = bundled_pip.install(location.python, location, [f"pip=={version}"], env, settings, pip_cache_dir)
     if not result.ok:
-        raise errors.pip_install_failed(version)
+        raise errors.tool_install_failed("pip", version)
 
 
 def install_dependencies(
@@ -95,7 +66,7 @@ def install_dependencies(
     args = [
         str(location.python), "-m", "pip", "install", "-r", "requirements.txt",
         "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
-        f"--src={location.home / 'src'}", *_cache_args(pip_cache_dir),
+        f"--src={location.home / 'src'}", *bundled_pip.cache_args(pip_cache_dir),
     ]
     site_packages_note = re.compile(r" in (/app|\.|" + re.escape(str(build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
     result = run_streamed(
@@ -105,31 +76,20 @@ def install_dependencies(
         line_filter=lambda line: site_packages_note.sub("", line),
     )
     if not result.ok:
-        raise errors.dependencies_install_failed(shown)
-
-
-@dataclass(frozen=True)
-class Requirements:
-    """What decides whether installed dependencies can be reused as they are.
-
-    `fingerprint` covers requirements.txt and the files it includes (-r, -c).
-    `reinstall_reason` is set when the file names things whose content pip
-    can't see from the file alone (local paths, editables, URLs), so the
-    install must run even when the file is unchanged.
-    """
-
-    fingerprint: str
-    reinstall_reason: Optional[str]
+        raise errors.dependencies_install_failed("pip", shown)
 
 
 _URL_OR_PATH = re.compile(r"(://|^file:|^[./~]|\.whl$|\.tar\.gz$|\.zip$|\s@\s|^[^\s;]+@)")
 
 
-def inspect_requirements(build_dir: Path) -> Requirements:
+def inspect_requirements(build_dir: Path) -> Dependencies:
+    """requirements.txt and the files it includes (-r, -c), and whether it
+    names things pip can't see from the files alone (local paths, editables,
+    URLs)."""
     digest = hashlib.sha256()
     reasons: list[str] = []
     _inspect_file(build_dir / "requirements.txt", build_dir, digest, reasons, set())
-    return Requirements(digest.hexdigest(), reasons[0] if reasons else None)
+    return Dependencies(digest.hexdigest(), reasons[0] if reasons else None)
 
 
 def _logical_lines(text: str) -> list[str]:

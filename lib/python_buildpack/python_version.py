@@ -33,6 +33,7 @@ MISSPELLED_VERSION_FILES = (
 ORIGIN_RUNTIME_TXT = "runtime.txt"
 ORIGIN_VERSION_FILE = ".python-version"
 ORIGIN_PIPFILE_LOCK = "Pipfile.lock"
+ORIGIN_REQUIRES_PYTHON = "pyproject.toml"
 ORIGIN_CACHED = "cached"
 ORIGIN_DEFAULT = "default"
 
@@ -70,6 +71,10 @@ class RequestedVersion:
 
     text: str
     origin: str
+    # For requires-python: the range it was chosen from, and whether the
+    # last build's major version was kept because the range allows it.
+    detail: str = ""
+    kept_from_cache: bool = False
 
     @property
     def parts(self) -> tuple[int, ...]:
@@ -167,8 +172,14 @@ def read_requested_version(
     versions: PythonVersions,
     cached_version: Optional[str],
     pipfile_lock_reader: Optional[Callable[[Path], Optional[str]]] = None,
+    requires_python: Optional[str] = None,
 ) -> RequestedVersion:
-    """The version the app asks for, and where that came from."""
+    """The version the app asks for, and where that came from.
+
+    `pipfile_lock_reader` reads Pipfile.lock's version (pipenv apps);
+    `requires_python` is pyproject.toml's range, used when no file names a
+    version.
+    """
     default = versions.default_major
     runtime_txt = build_dir / "runtime.txt"
     if runtime_txt.exists() or runtime_txt.is_symlink():
@@ -187,10 +198,54 @@ def read_requested_version(
         if from_lock:
             return RequestedVersion(from_lock, ORIGIN_PIPFILE_LOCK)
 
+    cached_major = None
     if cached_version and is_valid_version(cached_version) and cached_version.count(".") == 2:
-        return RequestedVersion(cached_version.rsplit(".", 1)[0], ORIGIN_CACHED)
+        cached_major = cached_version.rsplit(".", 1)[0]
 
+    if requires_python is not None:
+        return version_for_requires_python(requires_python, versions, cached_major)
+    if cached_major:
+        return RequestedVersion(cached_major, ORIGIN_CACHED)
     return RequestedVersion(default, ORIGIN_DEFAULT)
+
+
+def _specifier_set(spec: str):
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    except ImportError:
+        raise errors.packaging_missing() from None
+    try:
+        return SpecifierSet(spec)
+    except InvalidSpecifier:
+        raise errors.requires_python_invalid(spec) from None
+
+
+def version_for_requires_python(
+    spec: str, versions: PythonVersions, cached_major: Optional[str]
+) -> RequestedVersion:
+    """The version pyproject.toml's requires-python range points at.
+
+    The last build's major version if the range allows it (no surprise
+    upgrades), else the newest supported major it allows.
+    """
+    allowed = _specifier_set(spec)
+    majors = sorted(versions.latest_patch, key=major_key, reverse=True)
+    if cached_major in majors:
+        majors.remove(cached_major)
+        majors.insert(0, cached_major)
+    for major in majors:
+        latest_patch = int(versions.latest_patch[major].rsplit(".", 1)[1])
+        for patch in range(latest_patch, -1, -1):
+            if allowed.contains(f"{major}.{patch}"):
+                text = major if patch == latest_patch else f"{major}.{patch}"
+                return RequestedVersion(
+                    text, ORIGIN_REQUIRES_PYTHON, detail=spec, kept_from_cache=major == cached_major
+                )
+    raise errors.requires_python_unsatisfiable(spec, versions.oldest_major, versions.newest_major)
+
+
+def satisfies(full_version: str, spec: str) -> bool:
+    return _specifier_set(spec).contains(full_version)
 
 
 def check_supported(requested: RequestedVersion, versions: PythonVersions) -> None:
@@ -254,6 +309,12 @@ def _origin_file(origin: str) -> str:
 
 def describe_choice(requested: RequestedVersion) -> str:
     """The build log's step line for the chosen version."""
+    if requested.origin == ORIGIN_REQUIRES_PYTHON:
+        why = "the last build's major version, which" if requested.kept_from_cache else "the newest that"
+        return (
+            f"Using Python {requested.text}, {why} requires-python '{requested.detail}' in "
+            "pyproject.toml allows (no .python-version file)"
+        )
     if requested.origin == ORIGIN_DEFAULT:
         return f"No Python version was specified. Using the buildpack default: Python {requested.text}"
     if requested.origin == ORIGIN_CACHED:

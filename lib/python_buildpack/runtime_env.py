@@ -10,10 +10,9 @@ build directory is moved to /app.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 APP_DIR = Path("/app")
 APP_PYTHON_HOME = APP_DIR / ".heroku" / "python"
@@ -86,11 +85,22 @@ def build_env(location: PythonLocation, base: Mapping[str, str]) -> dict[str, st
     return env
 
 
-def write_profile_script(build_dir: Path) -> Path:
-    """Install `.profile.d/python.sh`, sourced when the app starts."""
+def write_profile_script(
+    build_dir: Path, path: Sequence[str] = (), variables: Optional[Mapping[str, str]] = None
+) -> Path:
+    """Install `.profile.d/python.sh`, sourced when the app starts.
+
+    `path` and `variables` are the package manager's additions; their
+    values may name $HOME.
+    """
     target = build_dir / ".profile.d" / "python.sh"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(PROFILE_SCRIPT, target)
+    extra = "".join(_shell_prepend("PATH", directory) for directory in path)
+    extra += "".join(f'export {name}="{value}"\n' for name, value in (variables or {}).items())
+    script = PROFILE_SCRIPT.read_text(encoding="utf-8")
+    if extra:
+        script += "\n# The package manager's settings.\n" + extra
+    target.write_text(script, encoding="utf-8")
     return target
 
 
@@ -110,10 +120,15 @@ def _double_quoted(text: str) -> str:
     return text
 
 
-def export_script(location: PythonLocation) -> str:
-    """The `export` file: sourced (under `set -e`) before later buildpacks run."""
+def export_script(
+    location: PythonLocation, path: Sequence[str] = (), variables: Optional[Mapping[str, str]] = None
+) -> str:
+    """The `export` file: sourced (under `set -e`) before later buildpacks run.
+
+    `path` and `variables` are the package manager's additions (its tool).
+    """
     home = _double_quoted(str(location.home))
-    return (
+    script = (
         "# Written by the Python buildpack: the app's Python for later buildpacks.\n"
         + _shell_prepend("PATH", f"{home}/bin")
         + _shell_prepend("LD_LIBRARY_PATH", f"{home}/lib")
@@ -122,13 +137,19 @@ def export_script(location: PythonLocation) -> str:
         + 'export LANG="${LANG:-C.UTF-8}"\n'
         + "export PIP_DISABLE_PIP_VERSION_CHECK=1\n"
     )
+    script += "".join(_shell_prepend("PATH", _double_quoted(directory)) for directory in path)
+    script += "".join(f'export {name}="{_double_quoted(value)}"\n' for name, value in (variables or {}).items())
+    return script
 
 
-def write_export(buildpack_dir: Path, location: PythonLocation) -> Optional[str]:
+def write_export(
+    buildpack_dir: Path, location: PythonLocation, path: Sequence[str] = (),
+    variables: Optional[Mapping[str, str]] = None,
+) -> Optional[str]:
     """Write the export file; return the problem if it can't be written."""
-    path = buildpack_dir / "export"
+    target = buildpack_dir / "export"
     try:
-        path.write_text(export_script(location), encoding="utf-8")
+        target.write_text(export_script(location, path, variables), encoding="utf-8")
     except OSError as error:
         return error.strerror or str(error)
     return None
@@ -141,7 +162,10 @@ def rewrite_script_paths(location: PythonLocation) -> None:
     """
     old = str(location.install_dir).encode()
     new = str(APP_PYTHON_HOME).encode()
-    for script in (location.install_dir / "bin").iterdir():
+    scripts = [*(location.install_dir / "bin").iterdir(), *location.install_dir.glob("pipenv/venv/bin/*")]
+    for config in location.install_dir.glob("pipenv/venv/pyvenv.cfg"):
+        config.write_bytes(config.read_bytes().replace(old, new))
+    for script in scripts:
         if script.is_symlink() or not script.is_file():
             continue
         with open(script, "rb") as handle:

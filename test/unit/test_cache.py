@@ -37,7 +37,7 @@ def test_empty_cache(dirs):
     cache_dir, install = dirs
     cache = BuildCache(cache_dir)
     assert cache.cached_python_version() is None
-    assert cache.restore(KEY, install) is False
+    assert cache.restore(KEY, install, "requirements.txt").reused is False
 
 
 def test_save_then_restore(dirs, capsys):
@@ -50,7 +50,7 @@ def test_save_then_restore(dirs, capsys):
 
     restored = BuildCache(cache_dir)
     other_build = install.parent.parent.parent / "build2" / ".heroku" / "python"
-    assert restored.restore(KEY, other_build) is True
+    assert restored.restore(KEY, other_build, "requirements.txt").reused is True
     assert (other_build / "bin" / "python3").read_text() == "installed"
     assert not (cache_dir / "python-buildpack" / "python").exists()  # moved, not copied
     assert "Restoring cache" in capsys.readouterr().out
@@ -69,7 +69,7 @@ def test_changes_discard_the_cache(dirs, capsys, change, reason):
     cache = saved(dirs)
     (cache.pip_dir / "wheel").mkdir(parents=True)
     capsys.readouterr()
-    assert cache.restore(replace(KEY, **change), install.with_name("other")) is False
+    assert cache.restore(replace(KEY, **change), install.with_name("other"), "requirements.txt").reused is False
     out = capsys.readouterr().out
     assert "-----> Discarding cache since:" in out and f"       - {reason}" in out
     assert not cache.python_dir.exists() and not cache.metadata_path.exists()
@@ -77,7 +77,7 @@ def test_changes_discard_the_cache(dirs, capsys, change, reason):
 
 
 def test_all_reasons_are_listed():
-    reasons = replace(KEY, stack="heroku-26", python_version="3.13.0", dependencies="x").changes_from(KEY)
+    reasons = replace(KEY, stack="heroku-26", python_version="3.13.0", dependencies="x").changes_from(KEY, "requirements.txt")
     assert len(reasons) == 3
 
 
@@ -86,7 +86,7 @@ def test_corrupt_or_foreign_metadata_is_discarded(dirs, capsys, metadata):
     cache_dir, install = dirs
     cache = saved(dirs)
     cache.metadata_path.write_text(metadata)
-    assert cache.restore(KEY, install.with_name("other")) is False
+    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
     assert "The cache is incomplete, corrupt or from another buildpack version" in capsys.readouterr().out
     assert not cache.python_dir.exists()
 
@@ -95,7 +95,7 @@ def test_interrupted_save_is_discarded(dirs, capsys):
     cache_dir, install = dirs
     cache = saved(dirs)
     cache.metadata_path.unlink()  # a save that died before its last step
-    assert cache.restore(KEY, install.with_name("other")) is False
+    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
     assert "Discarding cache since:" in capsys.readouterr().out
 
 
@@ -104,7 +104,7 @@ def test_missing_install_is_discarded(dirs, capsys):
     cache = saved(dirs)
     import shutil
     shutil.rmtree(cache.python_dir / "bin")
-    assert cache.restore(KEY, install.with_name("other")) is False
+    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
     assert "The cached Python install is incomplete" in capsys.readouterr().out
 
 
@@ -114,7 +114,7 @@ def test_namespace_taken_by_a_file(dirs, capsys):
     cache_dir.mkdir()
     (cache_dir / "python-buildpack").write_text("someone else's")
     cache = BuildCache(cache_dir)
-    assert cache.restore(KEY, install) is False
+    assert cache.restore(KEY, install, "requirements.txt").reused is False
     assert "belongs to something else" in capsys.readouterr().out
     assert not (cache_dir / "python-buildpack").exists()
     make_install(install)
@@ -124,7 +124,7 @@ def test_namespace_taken_by_a_file(dirs, capsys):
 def test_only_a_pip_cache_is_not_reported(dirs, capsys):
     cache_dir, install = dirs
     (cache_dir / "python-buildpack" / "pip").mkdir(parents=True)
-    assert BuildCache(cache_dir).restore(KEY, install) is False
+    assert BuildCache(cache_dir).restore(KEY, install, "requirements.txt").reused is False
     assert capsys.readouterr().out == ""
 
 
@@ -132,7 +132,7 @@ def test_other_buildpacks_files_are_left_alone(dirs):
     cache_dir, install = dirs
     (cache_dir / "node_modules").mkdir(parents=True)
     cache = saved(dirs)
-    cache.restore(replace(KEY, python_version="3.13.0"), install.with_name("other"))
+    cache.restore(replace(KEY, python_version="3.13.0"), install.with_name("other"), "requirements.txt").reused
     assert (cache_dir / "node_modules").exists()
 
 
@@ -140,7 +140,7 @@ def test_discard_restored(dirs):
     cache_dir, install = dirs
     cache = saved(dirs)
     target = install.with_name("other")
-    cache.restore(KEY, target)
+    cache.restore(KEY, target, "requirements.txt").reused
     cache.discard_restored(target, "The cached Python install doesn't run")
     assert not target.exists()
 
@@ -149,10 +149,10 @@ def test_a_build_that_failed_after_restoring_leaves_an_empty_cache(dirs, capsys)
     cache_dir, install = dirs
     saved(dirs)
     cache = BuildCache(cache_dir)
-    assert cache.restore(KEY, install.with_name("other")) is True
+    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is True
     capsys.readouterr()
     # ... the build fails here, so nothing is saved ...
-    assert BuildCache(cache_dir).restore(KEY, install.with_name("third")) is False
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("third"), "requirements.txt").reused is False
     assert capsys.readouterr().out == ""
     assert BuildCache(cache_dir).cached_python_version() == "3.12.1"
 
@@ -160,6 +160,26 @@ def test_a_build_that_failed_after_restoring_leaves_an_empty_cache(dirs, capsys)
 def test_the_sticky_version_survives_a_discard(dirs):
     cache_dir, install = dirs
     cache = saved(dirs)
-    cache.restore(replace(KEY, package_manager_version="27.0"), install.with_name("other"))
+    cache.restore(replace(KEY, package_manager_version="27.0"), install.with_name("other"), "requirements.txt").reused
     assert not cache.python_dir.exists()
     assert BuildCache(cache_dir).cached_python_version() == "3.12.1"
+
+
+def test_dependency_changes_needn_t_discard(dirs):
+    """For uv and Poetry, sync removes stale packages: the install is reused."""
+    cache_dir, install = dirs
+    saved(dirs)
+    restored = BuildCache(cache_dir).restore(replace(KEY, dependencies="new lock"), install.with_name("other"), None)
+    assert restored.reused and not restored.dependencies_unchanged
+    saved_again = BuildCache(cache_dir)
+    assert saved_again.save(KEY, install.with_name("other")) is None
+    assert saved_again.restore(KEY, install.with_name("third"), None).dependencies_unchanged
+
+
+def test_switching_managers_drops_the_old_tools(dirs):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    for name in ("pip", "uv", "uv-cache", "poetry", "poetry-cache"):
+        (cache.root / name).mkdir()
+    cache.restore(replace(KEY, package_manager="poetry"), install.with_name("other"), None)
+    assert sorted(p.name for p in cache.root.iterdir() if p.is_dir()) == ["pip", "poetry", "poetry-cache"]

@@ -6,22 +6,57 @@ from python_buildpack import package_manager
 from python_buildpack.errors import BuildError
 
 
-def test_requirements_txt_selects_pip(tmp_path):
-    (tmp_path / "requirements.txt").write_text("")
-    assert package_manager.detect(tmp_path) == package_manager.PIP
+def detect(tmp_path, *names, content=""):
+    for name in names:
+        (tmp_path / name).write_text(content)
+    return package_manager.detect(tmp_path)
+
+
+@pytest.mark.parametrize("name, manager", [
+    ("requirements.txt", "pip"), ("Pipfile.lock", "pipenv"), ("poetry.lock", "poetry"), ("uv.lock", "uv"),
+])
+def test_one_file_selects_its_manager(tmp_path, name, manager):
+    selected = detect(tmp_path, name, "pyproject.toml", "Pipfile" if manager == "pipenv" else "setup.py")
+    assert selected.name == manager and selected.file_name == name
+    assert selected.version.count(".") >= 1
 
 
 def test_symlinked_requirements(tmp_path):
     (tmp_path / "reqs").mkdir()
     (tmp_path / "reqs/prod.txt").write_text("flask")
     (tmp_path / "requirements.txt").symlink_to("reqs/prod.txt")
-    assert package_manager.detect(tmp_path) == package_manager.PIP
+    assert package_manager.detect(tmp_path).name == "pip"
 
 
 def test_requirements_directory_is_an_error(tmp_path):
     (tmp_path / "requirements.txt").mkdir()
     with pytest.raises(BuildError, match="isn't a regular file"):
         package_manager.detect(tmp_path)
+
+
+def test_several_manager_files(tmp_path):
+    with pytest.raises(BuildError) as error:
+        detect(tmp_path, "requirements.txt", "uv.lock", "Pipfile.lock")
+    assert error.value.title == "Multiple Python package manager files were found."
+    assert "    Pipfile.lock (Pipenv)\n    requirements.txt (pip)\n    uv.lock (uv)" in error.value.body
+
+
+def test_pipfile_without_lock(tmp_path):
+    with pytest.raises(BuildError) as error:
+        detect(tmp_path, "Pipfile")
+    assert error.value.title == "No 'Pipfile.lock' found." and "pipenv lock" in error.value.body
+
+
+@pytest.mark.parametrize("content, command", [
+    ("[tool.poetry]\nname = 'x'\n", "poetry lock"),
+    ("[project]\nname = 'x'\n[tool.uv]\n", "uv lock"),
+    ("[project]\nname = 'x'\n", "uv lock"),
+])
+def test_pyproject_without_lock(tmp_path, content, command):
+    with pytest.raises(BuildError) as error:
+        detect(tmp_path, "pyproject.toml", content=content)
+    assert error.value.title == "The app has a pyproject.toml but no lockfile."
+    assert command in error.value.body
 
 
 def test_no_files_lists_the_directory(tmp_path):
@@ -36,23 +71,22 @@ def test_no_files_lists_the_directory(tmp_path):
 
 @pytest.mark.parametrize("name", ["setup.py", "setup.cfg"])
 def test_setup_py_only(tmp_path, name):
-    (tmp_path / name).write_text("")
     with pytest.raises(BuildError, match="-e ."):
-        package_manager.detect(tmp_path)
-
-
-@pytest.mark.parametrize("name, tool", [("Pipfile.lock", "Pipenv"), ("Pipfile", "Pipenv"), ("poetry.lock", "Poetry"), ("uv.lock", "uv")])
-def test_other_managers_are_not_supported_yet(tmp_path, name, tool):
-    (tmp_path / name).write_text("")
-    with pytest.raises(BuildError) as error:
-        package_manager.detect(tmp_path)
-    assert error.value.title == f"{tool} apps aren't supported by this buildpack release."
+        detect(tmp_path, name)
 
 
 def test_pinned_versions(tmp_path):
-    assert package_manager.pinned_version("pip").count(".") >= 1
+    for tool in ("pip", "pipenv", "poetry", "uv"):
+        assert package_manager.pinned_version(tool).count(".") >= 1
     (tmp_path / "tool.txt").write_text("# comment\ntool==1.2.3  # pinned\n")
     assert package_manager.pinned_version("tool", tmp_path) == "1.2.3"
     (tmp_path / "bad.txt").write_text("bad>=1\n")
     with pytest.raises(ValueError):
         package_manager.pinned_version("bad", tmp_path)
+
+
+def test_file_fingerprint(tmp_path):
+    (tmp_path / "a").write_text("1")
+    first = package_manager.file_fingerprint(tmp_path / "a", tmp_path / "missing")
+    (tmp_path / "a").write_text("2")
+    assert package_manager.file_fingerprint(tmp_path / "a", tmp_path / "missing") != first

@@ -73,7 +73,8 @@ def test_install_pip_uses_the_bundled_wheel_in_a_clean_environment(location, fp)
     home = location.home
     wheel = home / "lib/python3.12/ensurepip/_bundled/pip-23.2.1-py3-none-any.whl"
     fp.register([str(home / "bin/python"), str(wheel / "pip"), "install", "--disable-pip-version-check",
-                 "--cache-dir=/cache/pip", "--no-input", "--quiet", "--no-compile", "--no-warn-script-location", "pip==26.3"])
+                 "--cache-dir=/cache/pip", "--no-input", "--quiet", "--no-warn-script-location", "--no-compile",
+                 "pip==26.3"])
     env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "PIP_CERT": "/ca.pem", "SSL_CERT_FILE": "/other.pem"}
     pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"}, Path("/cache/pip"))
     (call,) = fp.calls
@@ -137,9 +138,11 @@ def test_install_dependencies_failure(location, fp, tmp_path, capsys):
 
 
 def test_index_settings_come_from_config_vars(tmp_path):
+    from python_buildpack import bundled_pip
     from python_buildpack.config_vars import BuildConfig
 
     (tmp_path / "PIP_EXTRA_INDEX_URL").write_text("https://extra/simple\n")
+    (tmp_path / "PIP_REQUIRE_VIRTUALENV").write_text("1\n")
     config = BuildConfig(tmp_path, {"PIP_INDEX_URL": "https://build-env/simple", "PIP_TRUSTED_HOST": ""})
-    assert pip.index_settings(config) == {"PIP_INDEX_URL": "https://build-env/simple",
-                                          "PIP_EXTRA_INDEX_URL": "https://extra/simple"}
+    assert bundled_pip.pip_settings(config) == {"PIP_EXTRA_INDEX_URL": "https://extra/simple",
+                                                "PIP_INDEX_URL": "https://build-env/simple"}

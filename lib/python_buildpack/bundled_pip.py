@@ -1,0 +1,86 @@
+"""Installing tools (pip, Pipenv, Poetry, uv) with the pip wheel that CPython
+bundles for ensurepip, so nothing needs to be installed first.
+
+Only a few pip settings of the build environment reach these installs (the
+index, certificates, proxy): the rest, and pip config files, can't break them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from . import errors
+from .commands import CommandResult, run_streamed
+from .config_vars import BuildConfig
+from .runtime_env import PythonLocation
+
+# pip's index settings, read from the app's config vars too (private indexes).
+PIP_INDEX_SETTINGS = r"PIP_(INDEX_URL|EXTRA_INDEX_URL|TRUSTED_HOST|FIND_LINKS)"
+_ALLOWED = re.compile(PIP_INDEX_SETTINGS + r"|PIP_(CERT|CLIENT_CERT|PROXY|DEFAULT_TIMEOUT|RETRIES)")
+
+
+def pip_settings(config: BuildConfig) -> dict[str, str]:
+    return config.matching(PIP_INDEX_SETTINGS)
+
+
+def cache_args(pip_cache_dir: Optional[Path]) -> list[str]:
+    return [f"--cache-dir={pip_cache_dir}"] if pip_cache_dir else ["--no-cache-dir"]
+
+
+def wheel(location: PythonLocation) -> Path:
+    wheels = sorted(
+        location.install_dir.glob("lib/python3*/ensurepip/_bundled/pip-*.whl"),
+        key=lambda p: [int(n) if n.isdigit() else 0 for n in re.split(r"[.-]", p.name)[1:4]],
+    )
+    if not wheels:
+        raise errors.bundled_pip_missing(str(location.home))
+    # Run through the build's path (/app/...), like every other use of Python.
+    return location.home / wheels[-1].relative_to(location.install_dir)
+
+
+def environment(env: Mapping[str, str], settings: Mapping[str, str]) -> dict[str, str]:
+    clean = {k: v for k, v in env.items() if not k.startswith("PIP_") or _ALLOWED.fullmatch(k)}
+    clean.update(settings)
+    clean["PIP_CONFIG_FILE"] = os.devnull
+    if "PIP_CERT" not in clean and env.get("SSL_CERT_FILE"):
+        clean["PIP_CERT"] = env["SSL_CERT_FILE"]
+    return clean
+
+
+def install(
+    python: Path,
+    location: PythonLocation,
+    args: Sequence[str],
+    env: Mapping[str, str],
+    settings: Mapping[str, str],
+    pip_cache_dir: Optional[Path],
+) -> CommandResult:
+    """`python <bundled pip wheel>/pip install ARGS`, output shown on failure only."""
+    return run_streamed(
+        [
+            str(python), str(wheel(location) / "pip"), "install", "--disable-pip-version-check",
+            *cache_args(pip_cache_dir), "--no-input", "--quiet", "--no-warn-script-location",
+            # Tools compile their modules when first run; compiling all now costs seconds.
+            "--no-compile", *args,
+        ],
+        environment(env, settings),
+        quiet=True,
+    )
+
+
+def install_in_venv(
+    location: PythonLocation,
+    venv: Path,
+    requirement: str,
+    env: Mapping[str, str],
+    settings: Mapping[str, str],
+    pip_cache_dir: Optional[Path],
+) -> CommandResult:
+    """A virtual environment of the app's Python holding one tool (Pipenv, Poetry)."""
+    created = run_streamed([str(location.python), "-m", "venv", "--without-pip", str(venv)], env, quiet=True)
+    if not created.ok:
+        return created
+    return install(venv / "bin" / "python", location, [requirement], env, settings, pip_cache_dir)

@@ -1,0 +1,98 @@
+"""Poetry: `poetry sync --only main` from poetry.lock into the app's Python.
+
+Poetry lives in a virtual environment in the build cache, not in the slug;
+the app's dependencies go into .heroku/python itself (no virtualenv of
+Poetry's own), without the dev groups.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from . import bundled_pip, errors, output, pyproject
+from .commands import run_streamed
+from .package_manager import Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint
+
+INDEX_SETTINGS = r"POETRY_(HTTP_BASIC_.+_(USERNAME|PASSWORD)|REPOSITORIES_.+|PYPI_TOKEN_.+|CERTIFICATES_.+)"
+_OUTDATED = ("changed significantly since poetry.lock was last generated", "poetry.lock is not consistent")
+
+
+class Poetry(PackageManager):
+    name = "poetry"
+    label = "Poetry"
+    file_name = "poetry.lock"
+    discard_cache_on_change = False  # sync removes what the lock no longer has
+
+    def dependencies(self, build_dir: Path) -> Dependencies:
+        fingerprint = file_fingerprint(build_dir / "poetry.lock", build_dir / "pyproject.toml")
+        project = pyproject.read(build_dir)
+        if project is not None and project.poetry_package_mode:
+            return Dependencies(fingerprint, "Poetry installs the project itself (package mode)")
+        if _has_local_sources(build_dir / "poetry.lock"):
+            return Dependencies(fingerprint, "poetry.lock installs packages from local paths")
+        return Dependencies(fingerprint)
+
+    def _root(self, context: InstallContext) -> Path:
+        return context.cache.root / "poetry"
+
+    def install_tool(self, context: InstallContext) -> None:
+        root = self._root(context)
+        # The venv runs on the app's Python, so it is only reused with it.
+        stamp = f"poetry=={self.version} {context.location.home} {_python_id(context)}\n"
+        if (root / "bin" / "poetry").exists() and _read(root / "installed") == stamp:
+            output.step(f"Using cached Poetry {self.version}")
+            return
+        output.step(f"Installing Poetry {self.version}")
+        shutil.rmtree(root, ignore_errors=True)
+        result = bundled_pip.install_in_venv(
+            context.location, root / "venv", f"poetry=={self.version}", context.env,
+            bundled_pip.pip_settings(context.config), context.cache.pip_dir,
+        )
+        if not result.ok:
+            shutil.rmtree(root, ignore_errors=True)
+            raise errors.tool_install_failed("Poetry", self.version)
+        (root / "bin").mkdir()
+        (root / "bin" / "poetry").symlink_to(root / "venv" / "bin" / "poetry")
+        (root / "installed").write_text(stamp)
+
+    def environment(self, context: InstallContext) -> ToolEnvironment:
+        return ToolEnvironment(
+            path=(str(self._root(context) / "bin"),),
+            build={
+                "POETRY_VIRTUALENVS_CREATE": "false",
+                "POETRY_VIRTUALENVS_USE_POETRY_PYTHON": "false",
+            },
+        )
+
+    def install_dependencies(self, context: InstallContext) -> None:
+        shown = "poetry sync --only main"
+        output.step(f"Installing dependencies using '{shown}'")
+        env = {**context.env, **bundled_pip.pip_settings(context.config),
+               **context.config.matching(INDEX_SETTINGS), "POETRY_CACHE_DIR": str(context.cache.root / "poetry-cache")}
+        result = run_streamed(
+            ["poetry", "sync", "--only", "main", "--no-interaction", "--no-ansi", "--compile"],
+            env, cwd=context.build_dir,
+            line_filter=lambda line: None if "Skipping virtualenv creation" in line else line,
+        )
+        if not result.ok:
+            if result.mentions(*_OUTDATED):
+                raise errors.lockfile_outdated("poetry.lock", "poetry lock")
+            raise errors.dependencies_install_failed("Poetry", shown)
+
+
+def _python_id(context: InstallContext) -> str:
+    configs = sorted(context.location.install_dir.glob("lib/python3*/os.py"))
+    return configs[0].parent.name if configs else "unknown"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _has_local_sources(lock: Path) -> bool:
+    text = _read(lock)
+    return any(f'type = "{kind}"' in text for kind in ("directory", "file", "git"))

@@ -1,0 +1,85 @@
+"""uv: `uv sync --locked` from uv.lock into the app's Python.
+
+uv (installed from the package index: its wheel holds the binary) lives in
+the build cache, not in the slug. It installs into .heroku/python itself,
+without the dev and other default groups, and never downloads a Python of
+its own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from . import bundled_pip, errors, output, pyproject
+from .commands import run_streamed
+from .package_manager import Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint
+
+INDEX_SETTINGS = r"UV_(INDEX|DEFAULT_INDEX|INDEX_URL|EXTRA_INDEX_URL|INDEX_STRATEGY|KEYRING_PROVIDER|INDEX_.+_(USERNAME|PASSWORD)|NATIVE_TLS|INSECURE_HOST)"
+_OUTDATED = ("needs to be updated, but `--locked` was provided",)
+
+
+class Uv(PackageManager):
+    name = "uv"
+    label = "uv"
+    file_name = "uv.lock"
+    discard_cache_on_change = False  # sync removes what the lock no longer has
+
+    def dependencies(self, build_dir: Path) -> Dependencies:
+        fingerprint = file_fingerprint(build_dir / "uv.lock", build_dir / "pyproject.toml")
+        project = pyproject.read(build_dir)
+        if project is not None and project.has_build_system:
+            return Dependencies(fingerprint, "uv installs the project itself (it has a build system)")
+        lock = (build_dir / "uv.lock").read_text(encoding="utf-8", errors="replace")
+        if any(marker in lock for marker in ("source = { path", "source = { directory", "source = { editable", "source = { git")):
+            return Dependencies(fingerprint, "uv.lock installs packages from local paths or git")
+        return Dependencies(fingerprint)
+
+    def _root(self, context: InstallContext) -> Path:
+        return context.cache.root / "uv"
+
+    def install_tool(self, context: InstallContext) -> None:
+        target = self._root(context) / self.version
+        if (target / "bin" / "uv").exists():
+            output.step(f"Using cached uv {self.version}")
+            return
+        output.step(f"Installing uv {self.version}")
+        shutil.rmtree(self._root(context), ignore_errors=True)
+        partial = self._root(context) / f".partial-{self.version}"
+        result = bundled_pip.install(
+            context.location.python, context.location, ["--target", str(partial), f"uv=={self.version}"],
+            context.env, bundled_pip.pip_settings(context.config), context.cache.pip_dir,
+        )
+        if not result.ok or not (partial / "bin" / "uv").exists():
+            shutil.rmtree(self._root(context), ignore_errors=True)
+            raise errors.tool_install_failed("uv", self.version)
+        partial.rename(target)
+
+    def environment(self, context: InstallContext) -> ToolEnvironment:
+        uv_cache = context.cache.root / "uv-cache"
+        uv_cache.mkdir(parents=True, exist_ok=True)
+        same_fs = os.stat(uv_cache).st_dev == os.stat(context.location.install_dir.parent).st_dev
+        return ToolEnvironment(
+            path=(str(self._root(context) / self.version / "bin"),),
+            build={
+                "UV_PROJECT_ENVIRONMENT": str(context.location.home),
+                "UV_PYTHON_DOWNLOADS": "never",
+                "UV_NO_MANAGED_PYTHON": "1",
+                "UV_CACHE_DIR": str(uv_cache),
+                "UV_LINK_MODE": "hardlink" if same_fs else "copy",
+            },
+        )
+
+    def install_dependencies(self, context: InstallContext) -> None:
+        shown = "uv sync --locked --no-default-groups"
+        output.step(f"Installing dependencies using '{shown}'")
+        env = {**context.env, **context.config.matching(INDEX_SETTINGS)}
+        result = run_streamed(
+            ["uv", "sync", "--locked", "--no-default-groups", "--compile-bytecode", "--no-progress", "--color=never"],
+            env, cwd=context.build_dir,
+        )
+        if not result.ok:
+            if result.mentions(*_OUTDATED):
+                raise errors.lockfile_outdated("uv.lock", "uv lock")
+            raise errors.dependencies_install_failed("uv", shown)

@@ -1,0 +1,113 @@
+"""Pipenv, Poetry and uv apps, with lockfiles made by the real tools, built
+and booted like pip apps; and each way their files can be wrong."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from test_builds import failed, ok
+
+TOOLS = {
+    "pipenv": ("Pipenv", "Pipfile.lock", "pipenv install --deploy"),
+    "poetry": ("Poetry", "poetry.lock", "poetry sync --only main"),
+    "uv": ("uv", "uv.lock", "uv sync --locked --no-default-groups"),
+}
+
+
+@pytest.mark.parametrize("manager", sorted(TOOLS))
+def test_app_builds_caches_and_serves(herokuish, fixture_app, manager, runtime_archives):
+    label, lockfile, command = TOOLS[manager]
+    source = fixture_app(f"{manager}_app")
+    from python_buildpack.package_manager import pinned_version
+
+    version = pinned_version(manager)
+    first = ok(herokuish.build(source)).stdout
+    assert f"-----> Using the {label} package manager ({lockfile})" in first
+    origin = "Pipfile.lock" if manager == "pipenv" else ".python-version"
+    assert f"-----> Using Python 3.12 specified in {origin}" in first
+    assert f"-----> Installing {label} {version}" in first
+    assert f"-----> Installing dependencies using '{command}'" in first
+
+    second = ok(herokuish.build(source)).stdout
+    assert f"-----> Using cached {label} {version}" in second
+    assert f"-----> Skipping dependency install: {lockfile} and the cached install are unchanged" in second
+
+    response = herokuish.fetch("/")
+    assert response.text == f"Hello from a {manager} app on Python 3.12, without dev dependencies"
+
+    # Pipenv stays in the slug (for `pipenv run`); Poetry and uv don't.
+    check = herokuish.run_in_app(f"command -v {manager} || echo none")
+    expected = "/app/.heroku/python/pipenv/bin/pipenv" if manager == "pipenv" else "none"
+    assert check.stdout.strip() == expected, check.output
+
+
+@pytest.mark.parametrize("manager", ["poetry", "uv"])
+def test_later_buildpacks_get_the_tool(herokuish, fixture_app, manager):
+    outcome = herokuish.build(fixture_app(f"{manager}_app"), later_buildpack=f"{manager} --version; python -c 'import flask'")
+    ok(outcome)
+    assert outcome.later_buildpack.returncode == 0, outcome.later_buildpack.output
+    assert outcome.later_buildpack.stdout.lower().startswith(manager)
+
+
+@pytest.mark.parametrize("manager, change", [
+    ("pipenv", {"Pipfile": "[packages]\nflask = '==3.1.3'\nrequests = '*'\n\n[requires]\npython_version = '3.12'\n"}),
+    ("poetry", {"pyproject.toml": "[project]\nname = 'poetry-app'\nversion = '0.1.0'\nrequires-python = '>=3.11'\n"
+                "dependencies = ['flask==3.1.3', 'requests']\n\n[tool.poetry]\npackage-mode = false\n\n"
+                "[[tool.poetry.source]]\nname = 'pypi-simple'\nurl = 'https://pypi.org/simple/'\npriority = 'primary'\n"}),
+    ("uv", {"pyproject.toml": "[project]\nname = 'uv-app'\nversion = '0.1.0'\nrequires-python = '>=3.12'\n"
+            "dependencies = ['flask==3.1.3', 'requests']\n"}),
+])
+def test_lockfile_out_of_date(herokuish, fixture_app, manager, change):
+    lockfile = TOOLS[manager][1]
+    result = failed(herokuish.build(fixture_app(f"{manager}_app", change)), f"{lockfile} is out of date.")
+    assert f"{manager} lock" in result.stderr
+
+
+def test_switching_package_manager_discards_the_old_ones_leftovers(herokuish, fixture_app, stack):
+    ok(herokuish.build(fixture_app("uv_app")))
+    cache = stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack")
+    assert (cache / "uv").is_dir()
+    source = fixture_app("uv_app", {"uv.lock": None, "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\n"})
+    log = ok(herokuish.build(source)).stdout
+    assert "- The package manager has changed from uv to pip" in log
+    assert not (cache / "uv").exists() and not (cache / "uv-cache").exists()
+    assert herokuish.fetch("/").text.startswith("Hello from a uv app on Python 3.12")
+
+
+def test_requires_python_chooses_the_version(herokuish, fixture_app, runtime_archives):
+    pyproject = "[project]\nname = 'x'\nversion = '1'\nrequires-python = '>=3.11,<3.13'\n"
+    source = fixture_app("minimal_app", {".python-version": None, "pyproject.toml": pyproject})
+    log = ok(herokuish.build(source)).stdout
+    assert ("-----> Using Python 3.12, the newest that requires-python '>=3.11,<3.13' in "
+            "pyproject.toml allows (no .python-version file)") in log
+    assert f"-----> Installing Python {runtime_archives.versions['3.12']}" in log
+
+
+def test_requires_python_keeps_the_last_builds_major(herokuish, fixture_app, runtime_archives):
+    ok(herokuish.build(fixture_app("minimal_app", {".python-version": "3.11\n"})))
+    pyproject = "[project]\nname = 'x'\nversion = '1'\nrequires-python = '>=3.11'\n"
+    source = fixture_app("minimal_app", {".python-version": None, "pyproject.toml": pyproject})
+    log = ok(herokuish.build(source)).stdout
+    assert ("-----> Using Python 3.11, the last build's major version, which requires-python '>=3.11' in "
+            "pyproject.toml allows") in log
+    assert f"-----> Using cached install of Python {runtime_archives.versions['3.11']}" in log
+
+
+@pytest.mark.parametrize("manager, files, headline", [
+    ("uv", {".python-version": None}, "No Python version was specified."),
+    ("uv", {"runtime.txt": "python-3.12\n"}, "The runtime.txt file isn't supported when using uv."),
+    ("uv", {".python-version": "3.11\n"}, "The Python version doesn't satisfy the project's requires-python."),
+    ("poetry", {".python-version": None, "pyproject.toml": "[project]\nname = 'x'\nrequires-python = '<3.9'\n"},
+     "No supported Python version satisfies requires-python."),
+    ("poetry", {"pyproject.toml": "[project\nname = "}, "Unable to read pyproject.toml."),
+    ("pipenv", {"Pipfile.lock": "{ not json"}, "Unable to read Pipfile.lock."),
+    ("pipenv", {"Pipfile.lock": json.dumps({"_meta": {"requires": {"python_version": "3.*"}}})},
+     "Invalid Python version in Pipfile.lock."),
+    ("pipenv", {"Pipfile.lock": None}, "No 'Pipfile.lock' found."),
+    ("uv", {"uv.lock": None}, "The app has a pyproject.toml but no lockfile."),
+    ("uv", {"requirements.txt": "flask\n"}, "Multiple Python package manager files were found."),
+])
+def test_bad_package_manager_files(herokuish, fixture_app, manager, files, headline):
+    failed(herokuish.build(fixture_app(f"{manager}_app", files)), headline)
