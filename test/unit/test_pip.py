@@ -86,6 +86,7 @@ def test_install_pip_environment(location, fp, monkeypatch):
 
     def record(process):
         seen.update(process.kwargs["env"])
+        process._finish_process()  # a callback replaces pytest-subprocess's own finishing
 
     fp.register([fp.any()], callback=record)
     env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "SSL_CERT_FILE": "/ca.pem"}

@@ -144,3 +144,21 @@ def test_rewrite_script_paths(tmp_path):
     runtime_env.rewrite_script_paths(PythonLocation(install, install))
     assert (install / "bin/gunicorn").read_text() == "#!/app/.heroku/python/bin/python\nimport sys\n"
     assert (install / "bin/python3").read_bytes() == b"\x7fELF binary"
+
+
+def test_profile_with_package_manager_settings(tmp_path):
+    profile = runtime_env.write_profile_script(
+        tmp_path, ("$HOME/.heroku/python/pipenv/bin",), {"PIPENV_SYSTEM": "1", "VIRTUAL_ENV": "$HOME/.heroku/python"})
+    result = bash(f"set -eo pipefail; source {profile}; source {profile}; {show('PATH', 'VIRTUAL_ENV', 'PIPENV_SYSTEM')}",
+                  profile_env(tmp_path))
+    values = parse(result.stdout)
+    assert values["PATH"] == f"{tmp_path}/.heroku/python/pipenv/bin:{tmp_path}/.heroku/python/bin:/usr/bin:/bin"
+    assert values["VIRTUAL_ENV"] == f"{tmp_path}/.heroku/python"
+    assert values["PIPENV_SYSTEM"] == "1"
+
+
+def test_export_with_package_manager_settings(tmp_path):
+    location = PythonLocation(tmp_path / "i", tmp_path / "h")
+    runtime_env.write_export(tmp_path, location, ("/cache/uv/bin",), {"UV_PYTHON_DOWNLOADS": "never"})
+    result = bash(f"set -eu; source {tmp_path / 'export'}; echo \"$PATH $UV_PYTHON_DOWNLOADS\"", {"PATH": "/bin"})
+    assert result.stdout == f"/cache/uv/bin:{tmp_path}/h/bin:/bin never\n"

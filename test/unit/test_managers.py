@@ -1,0 +1,129 @@
+"""The pipenv, Poetry and uv steps: their command lines, environments and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from python_buildpack.cache import BuildCache
+from python_buildpack.config_vars import BuildConfig
+from python_buildpack.errors import BuildError
+from python_buildpack.package_manager import InstallContext
+from python_buildpack.pipenv import Pipenv
+from python_buildpack.poetry import Poetry
+from python_buildpack.runtime_env import PythonLocation
+from python_buildpack.uv import Uv
+
+
+@pytest.fixture
+def context(tmp_path):
+    install_dir = tmp_path / "build" / ".heroku" / "python"
+    bundled = install_dir / "lib" / "python3.12" / "ensurepip" / "_bundled"
+    bundled.mkdir(parents=True)
+    (bundled / "pip-24.0-py3-none-any.whl").write_text("")
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    for name, value in {
+        "PIP_EXTRA_INDEX_URL": "https://u:pip-secret@pypi.example.com/simple",
+        "UV_INDEX_URL": "https://u:uv-secret@pypi.example.com/simple",
+        "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": "poetry-secret",
+        "DATABASE_URL": "postgres://not-for-installs",
+    }.items():
+        (env_dir / name).write_text(value + "\n")
+    location = PythonLocation(install_dir, install_dir)
+    return InstallContext(location, tmp_path / "build", {"PATH": "/usr/bin"}, BuildConfig(env_dir, {}),
+                          BuildCache(tmp_path / "cache"))
+
+
+def recorded(fp, stdout="", returncode=0):
+    calls = []
+
+    def callback(process):
+        calls.append((process.args, process.kwargs["env"]))
+        process._finish_process()  # a callback replaces pytest-subprocess's own finishing
+
+    fp.register([fp.any()], stdout=stdout, returncode=returncode, callback=callback)
+    return calls
+
+
+@pytest.mark.parametrize("manager, command, secret_var, secret", [
+    (Pipenv(), ["pipenv", "install", "--deploy"], "PIP_EXTRA_INDEX_URL", "pip-secret"),
+    (Poetry(), ["poetry", "sync", "--only", "main", "--no-interaction", "--no-ansi", "--compile"],
+     "POETRY_HTTP_BASIC_PRIVATE_PASSWORD", "poetry-secret"),
+    (Uv(), ["uv", "sync", "--locked", "--no-default-groups", "--compile-bytecode", "--no-progress", "--color=never"],
+     "UV_INDEX_URL", "uv-secret"),
+])
+def test_install_commands_get_the_index_config_vars(context, fp, capsys, manager, command, secret_var, secret):
+    calls = recorded(fp, stdout="installed\n")
+    manager.install_dependencies(context)
+    ((args, env),) = calls
+    assert args == command
+    assert secret in env[secret_var]
+    assert "DATABASE_URL" not in env
+    out = capsys.readouterr().out
+    assert secret not in out and "       installed" in out
+
+
+@pytest.mark.parametrize("manager, output, headline", [
+    (Pipenv(), "Your Pipfile.lock (abc) is out of\ndate. Expected: (def).\n", "Pipfile.lock is out of date."),
+    (Poetry(), "pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock`\n",
+     "poetry.lock is out of date."),
+    (Uv(), "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided.\n",
+     "uv.lock is out of date."),
+    (Uv(), "error: No solution found\n", "Unable to install dependencies using uv."),
+    (Poetry(), "Because app depends on nope (1.0) which doesn't match any versions\n",
+     "Unable to install dependencies using Poetry."),
+])
+def test_install_failures(context, fp, manager, output, headline):
+    recorded(fp, stdout=output, returncode=1)
+    with pytest.raises(BuildError) as error:
+        manager.install_dependencies(context)
+    assert error.value.title == headline
+
+
+def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
+    manager = Uv()
+
+    def make_binary(process):
+        target = Path(process.args[process.args.index("--target") + 1])
+        (target / "bin").mkdir(parents=True)
+        (target / "bin" / "uv").write_text("")
+        process._finish_process()
+
+    fp.register([fp.any()], callback=make_binary)
+    manager.install_tool(context)
+    assert f"-----> Installing uv {manager.version}" in capsys.readouterr().out
+    assert (context.cache.root / "uv" / manager.version / "bin" / "uv").exists()
+    manager.install_tool(context)
+    assert f"-----> Using cached uv {manager.version}" in capsys.readouterr().out
+    assert len(fp.calls) == 1
+
+
+def test_uv_install_failure_leaves_nothing(context, fp):
+    fp.register([fp.any()], stdout="ERROR: No matching distribution found for uv", returncode=1)
+    with pytest.raises(BuildError, match="Unable to install uv"):
+        Uv().install_tool(context)
+    assert not (context.cache.root / "uv").exists()
+
+
+def test_uv_environment(context):
+    context.location.install_dir.mkdir(parents=True, exist_ok=True)
+    tool_env = Uv().environment(context)
+    assert tool_env.build["UV_PROJECT_ENVIRONMENT"] == str(context.location.home)
+    assert tool_env.build["UV_PYTHON_DOWNLOADS"] == "never"
+    assert tool_env.build["UV_LINK_MODE"] == "hardlink"  # same file system here
+    assert tool_env.runtime == {} and tool_env.runtime_path == ()
+
+
+def test_pipenv_environment_reaches_run_time(context):
+    tool_env = Pipenv().environment(context)
+    assert tool_env.runtime == {"PIPENV_SYSTEM": "1", "PIPENV_VERBOSITY": "-1", "VIRTUAL_ENV": "$HOME/.heroku/python"}
+    assert tool_env.runtime_path == ("$HOME/.heroku/python/pipenv/bin",)
+
+
+def test_poetry_install_failure(context, fp):
+    fp.register([fp.any()], returncode=1)
+    with pytest.raises(BuildError, match="Unable to install Poetry"):
+        Poetry().install_tool(context)
+    assert not (context.cache.root / "poetry").exists()
