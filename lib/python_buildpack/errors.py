@@ -133,10 +133,10 @@ If git converts the file, check your .gitattributes.""",
     )
 
 
-def version_file_not_a_file(name: str) -> BuildError:
+def not_a_file(name: str, holds: str = "the Python version") -> BuildError:
     return BuildError(
         f"'{name}' isn't a regular file.",
-        f"'{name}' must be a text file holding the Python version. Remove or rename "
+        f"'{name}' must be a text file holding {holds}. Remove or rename "
         "the directory (or broken link) with that name.",
     )
 

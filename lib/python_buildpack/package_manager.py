@@ -101,7 +101,7 @@ def detect(build_dir: Path) -> PackageManager:
     if found:
         file_name, manager = found[0]
         if not (build_dir / file_name).is_file():
-            raise errors.version_file_not_a_file(file_name)
+            raise errors.not_a_file(file_name, "the app's dependencies")
         return managers[manager]()
     if _present(build_dir / "Pipfile"):
         raise errors.pipfile_without_lock()

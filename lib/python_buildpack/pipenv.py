@@ -74,11 +74,10 @@ def python_version_from_lock(build_dir: Path) -> Optional[str]:
     """Pipfile.lock's Python version: python_full_version, else python_version."""
     try:
         data = json.loads((build_dir / "Pipfile.lock").read_text(encoding="utf-8"))
-    except UnicodeDecodeError as error:
+    except ValueError as error:  # includes UnicodeDecodeError
         raise errors.pipfile_lock_invalid_json(str(error)) from None
-    except ValueError as error:
-        raise errors.pipfile_lock_invalid_json(str(error)) from None
-    requires = data.get("_meta", {}).get("requires", {}) if isinstance(data, dict) else {}
+    meta = data.get("_meta") if isinstance(data, dict) else None
+    requires = meta.get("requires") if isinstance(meta, dict) else None
     if not isinstance(requires, dict):
         return None
     value = requires.get("python_full_version") or requires.get("python_version")

@@ -82,8 +82,9 @@ class Poetry(PackageManager):
 
 
 def _python_id(context: InstallContext) -> str:
-    configs = sorted(context.location.install_dir.glob("lib/python3*/os.py"))
-    return configs[0].parent.name if configs else "unknown"
+    """The runtime's stdlib directory name, such as python3.12."""
+    stdlib = sorted(context.location.install_dir.glob("lib/python3*/os.py"))
+    return stdlib[0].parent.name if stdlib else "unknown"
 
 
 def _read(path: Path) -> str:

@@ -100,7 +100,7 @@ def read_version_lines(path: Path) -> list[str]:
     """
     name = path.name
     if not path.is_file():
-        raise errors.version_file_not_a_file(name)
+        raise errors.not_a_file(name)
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         raise errors.version_file_unreadable(name, "starts with a UTF-8 byte order mark (BOM)")

@@ -98,6 +98,7 @@ def write_lock(tmp_path, meta=None, default=None):
     ({"python_version": "3.12"}, "3.12"),
     ({"python_full_version": "3.12.4", "python_version": "3.12"}, "3.12.4"),
     ({}, None),
+    ([], None),
 ])
 def test_pipfile_lock_versions(tmp_path, requires, expected):
     write_lock(tmp_path, {"requires": requires})
@@ -114,6 +115,12 @@ def test_pipfile_lock_errors(tmp_path, content, headline):
     with pytest.raises(BuildError) as error:
         pipenv.python_version_from_lock(tmp_path)
     assert error.value.title == headline
+
+
+def test_pipfile_lock_odd_shapes(tmp_path):
+    for content in ("[]", '{"_meta": []}', '{"_meta": {"requires": "3.12"}}', "null"):
+        (tmp_path / "Pipfile.lock").write_text(content)
+        assert pipenv.python_version_from_lock(tmp_path) is None
 
 
 def test_pipenv_dependencies(tmp_path):
