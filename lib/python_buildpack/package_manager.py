@@ -87,6 +87,28 @@ class PackageManager:
         raise NotImplementedError
 
 
+class LockfileSync(PackageManager):
+    """A manager that syncs the install to its lockfile (Poetry, uv): it
+    removes what the lock no longer has, so a changed lock keeps the cache."""
+
+    discard_cache_on_change = False
+    # Lockfile text that marks packages installed from local paths or VCS.
+    local_source_markers: tuple[str, ...] = ()
+
+    def installs_project_itself(self, build_dir: Path) -> Optional[str]:
+        """Why the tool installs the project itself from the build dir, if it does."""
+        raise NotImplementedError
+
+    def dependencies(self, build_dir: Path) -> Dependencies:
+        lockfile = build_dir / self.file_name
+        fingerprint = file_fingerprint(lockfile, build_dir / "pyproject.toml")
+        reason = self.installs_project_itself(build_dir)
+        lock = lockfile.read_text(encoding="utf-8", errors="replace")
+        if reason is None and any(marker in lock for marker in self.local_source_markers):
+            reason = f"{self.file_name} installs packages from local paths or version control"
+        return Dependencies(fingerprint, reason)
+
+
 def detect(build_dir: Path) -> PackageManager:
     """The app's package manager: exactly one manager file must be present."""
     from .pip import Pip

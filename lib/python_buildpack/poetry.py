@@ -9,29 +9,27 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Optional
 
 from . import bundled_pip, errors, output, pyproject
 from .commands import run_streamed
-from .package_manager import Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint
+from .package_manager import InstallContext, LockfileSync, ToolEnvironment
 
 INDEX_SETTINGS = r"POETRY_(HTTP_BASIC_.+_(USERNAME|PASSWORD)|REPOSITORIES_.+|PYPI_TOKEN_.+|CERTIFICATES_.+)"
 _OUTDATED = ("changed significantly since poetry.lock was last generated", "poetry.lock is not consistent")
 
 
-class Poetry(PackageManager):
+class Poetry(LockfileSync):
     name = "poetry"
     label = "Poetry"
     file_name = "poetry.lock"
-    discard_cache_on_change = False  # sync removes what the lock no longer has
+    local_source_markers = ('type = "directory"', 'type = "file"', 'type = "git"')
 
-    def dependencies(self, build_dir: Path) -> Dependencies:
-        fingerprint = file_fingerprint(build_dir / "poetry.lock", build_dir / "pyproject.toml")
+    def installs_project_itself(self, build_dir: Path) -> Optional[str]:
         project = pyproject.read(build_dir)
         if project is not None and project.poetry_package_mode:
-            return Dependencies(fingerprint, "Poetry installs the project itself (package mode)")
-        if _has_local_sources(build_dir / "poetry.lock"):
-            return Dependencies(fingerprint, "poetry.lock installs packages from local paths")
-        return Dependencies(fingerprint)
+            return "Poetry installs the project itself (package mode)"
+        return None
 
     def _root(self, context: InstallContext) -> Path:
         return context.cache.root / "poetry"
@@ -92,8 +90,3 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
-
-
-def _has_local_sources(lock: Path) -> bool:
-    text = _read(lock)
-    return any(f'type = "{kind}"' in text for kind in ("directory", "file", "git"))

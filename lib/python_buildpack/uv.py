@@ -11,30 +11,27 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Optional
 
 from . import bundled_pip, errors, output, pyproject
 from .commands import run_streamed
-from .package_manager import Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint
+from .package_manager import InstallContext, LockfileSync, ToolEnvironment
 
 INDEX_SETTINGS = r"UV_(INDEX|DEFAULT_INDEX|INDEX_URL|EXTRA_INDEX_URL|INDEX_STRATEGY|KEYRING_PROVIDER|INDEX_.+_(USERNAME|PASSWORD)|NATIVE_TLS|INSECURE_HOST)"
 _OUTDATED = ("needs to be updated, but `--locked` was provided",)
 
 
-class Uv(PackageManager):
+class Uv(LockfileSync):
     name = "uv"
     label = "uv"
     file_name = "uv.lock"
-    discard_cache_on_change = False  # sync removes what the lock no longer has
+    local_source_markers = ("source = { path", "source = { directory", "source = { editable", "source = { git")
 
-    def dependencies(self, build_dir: Path) -> Dependencies:
-        fingerprint = file_fingerprint(build_dir / "uv.lock", build_dir / "pyproject.toml")
+    def installs_project_itself(self, build_dir: Path) -> Optional[str]:
         project = pyproject.read(build_dir)
         if project is not None and project.has_build_system:
-            return Dependencies(fingerprint, "uv installs the project itself (it has a build system)")
-        lock = (build_dir / "uv.lock").read_text(encoding="utf-8", errors="replace")
-        if any(marker in lock for marker in ("source = { path", "source = { directory", "source = { editable", "source = { git")):
-            return Dependencies(fingerprint, "uv.lock installs packages from local paths or git")
-        return Dependencies(fingerprint)
+            return "uv installs the project itself (it has a build system)"
+        return None
 
     def _root(self, context: InstallContext) -> Path:
         return context.cache.root / "uv"

@@ -140,7 +140,7 @@ def test_poetry_dependencies(tmp_path):
     assert "project itself" in Poetry().dependencies(tmp_path).reinstall_reason
     (tmp_path / "pyproject.toml").write_text("[tool.poetry]\npackage-mode = false\n")
     (tmp_path / "poetry.lock").write_text('[package.source]\ntype = "directory"\nurl = "libs/x"\n')
-    assert "local paths" in Poetry().dependencies(tmp_path).reinstall_reason
+    assert "local paths or version control" in Poetry().dependencies(tmp_path).reinstall_reason
 
 
 def test_uv_dependencies(tmp_path):
@@ -151,4 +151,4 @@ def test_uv_dependencies(tmp_path):
     assert "project itself" in Uv().dependencies(tmp_path).reinstall_reason
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
     (tmp_path / "uv.lock").write_text('[[package]]\nname = "lib"\nsource = { editable = "libs/lib" }\n')
-    assert "local paths" in Uv().dependencies(tmp_path).reinstall_reason
+    assert "local paths or version control" in Uv().dependencies(tmp_path).reinstall_reason
