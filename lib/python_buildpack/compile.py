@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import checks, errors, output, package_manager, pipenv, pyproject, python_runtime, python_version, runtime_env
+from . import (
+    checks, django, errors, hooks, output, package_manager, pipenv, pyproject, python_runtime, python_version,
+    release, runtime_env,
+)
 from .cache import BuildCache, CacheKey, Restored
 from .package_manager import InstallContext, PackageManager, ToolEnvironment
 from .config_vars import BuildConfig
@@ -45,7 +48,10 @@ def compile_app(dirs: BuildDirs) -> None:
     config = BuildConfig(dirs.env, environ)
     timeouts = Timeouts.from_config(config)
     cache = BuildCache(dirs.cache)
+    hook_dirs = {"BUILD_DIR": dirs.build, "CACHE_DIR": dirs.cache, "ENV_DIR": dirs.env}
+    hooks.warn_about_protected_config_vars(config)
 
+    hooks.run_hook("pre_compile", dirs.build, hooks.app_environment(runtime_env.clean_env(environ), config, hook_dirs))
     checks.no_existing_python_dir(dirs.build)
     manager = package_manager.detect(dirs.build)
     output.step(f"Using the {manager.label} package manager ({manager.file_name})")
@@ -77,8 +83,12 @@ def compile_app(dirs: BuildDirs) -> None:
         if restored.dependencies_unchanged:
             output.info(f"The install runs again since {dependencies.reinstall_reason}.")
         manager.install_dependencies(context)
+    app_env = hooks.app_environment(env, config, hook_dirs)
+    django.collectstatic(location, dirs.build, config, app_env)
 
     write_environment(dirs, location, tool_env)
+    release.note_process_types(dirs.build)
+    hooks.run_hook("post_compile", dirs.build, app_env)
     problem = cache.save(key, location.install_dir)
     if problem:
         output.warning(errors.cache_save_warning(problem))

@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 
+# Config vars never exported to the app's code at build time (hooks,
+# collectstatic, NLTK): they would break the build's own tools and paths.
+PROTECTED_NAMES = frozenset({
+    "PATH", "CPATH", "CPPATH", "LD_PRELOAD", "LIBRARY_PATH", "LD_LIBRARY_PATH", "PYTHONHOME",
+    "GIT_DIR", "BUILD_DIR", "CACHE_DIR", "ENV_DIR",
+})
+_VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 @dataclass(frozen=True)
 class BuildConfig:
     env_dir: Optional[Path]
@@ -44,6 +53,23 @@ class BuildConfig:
         if self.env_dir is not None and self.env_dir.is_dir():
             names |= {p.name for p in self.env_dir.iterdir() if regex.fullmatch(p.name)}
         return {name: value for name in sorted(names) if (value := self.get(name))}
+
+    def app_config(self) -> tuple[dict[str, str], list[str]]:
+        """All config vars in ENV_DIR for the app's code, and the names left out."""
+        config: dict[str, str] = {}
+        ignored: list[str] = []
+        if self.env_dir is None or not self.env_dir.is_dir():
+            return config, ignored
+        for path in sorted(self.env_dir.iterdir()):
+            if not _VALID_NAME.fullmatch(path.name):
+                continue
+            if path.name in PROTECTED_NAMES:
+                ignored.append(path.name)
+                continue
+            value = self.config_var(path.name)
+            if value is not None:
+                config[path.name] = value
+        return config, ignored
 
     def seconds(self, name: str, default: float) -> float:
         value = self.get(name)

@@ -671,6 +671,53 @@ command locally in a clean environment.""",
     )
 
 
+def hook_failed(name: str, returncode: int) -> BuildError:
+    return BuildError(
+        f"Failed to run the bin/{name} script.",
+        f"""\
+The app's bin/{name} script ran (the buildpack runs it to let apps customise
+the build) and exited with status {returncode}. Its output above says why.
+
+Fix the script, or remove or rename it if the app no longer needs it.""",
+    )
+
+
+def protected_config_vars_warning(names: Sequence[str]) -> str:
+    return f"""\
+Warning: Some config vars aren't used at build time.
+
+These config vars would break the build's own tools and paths, so the
+buildpack doesn't pass them to build hooks and collectstatic:
+    {', '.join(names)}
+They still apply when the app runs. Remove them if they were set by mistake."""
+
+
+def collectstatic_failed(command: str) -> BuildError:
+    return BuildError(
+        "Unable to generate Django static files.",
+        f"""\
+'{command}' failed; Django's output and traceback above say why.
+
+Common causes:
+- the settings module can't be imported at build time (a setting read from
+  an environment variable or a database that isn't there during the build);
+- STATIC_ROOT isn't set, or a file that a stylesheet references is missing.
+
+Fix the app, or turn collectstatic off with the config var
+DISABLE_COLLECTSTATIC=1 (heroku config:set / dokku config:set).""",
+    )
+
+
+def procfile_needed_notice() -> str:
+    return """\
+Note: The app has no Procfile, so it has no web process.
+
+Add a file named 'Procfile' to the app's root directory saying how to start
+it, for example:
+    web: gunicorn myproject.wsgi
+(Django projects with a wsgi.py and gunicorn get that default by themselves.)"""
+
+
 def export_not_writable_warning(path: str, problem: str) -> str:
     return f"""\
 Warning: Unable to write the buildpack's export file.

@@ -66,9 +66,14 @@ def _prepended(directory: Path, current: Optional[str]) -> str:
     return ":".join(parts)
 
 
+def clean_env(base: Mapping[str, str]) -> dict[str, str]:
+    """The build environment without settings that would steer a Python."""
+    return {k: v for k, v in base.items() if not k.startswith(_DROPPED_PREFIXES)}
+
+
 def build_env(location: PythonLocation, base: Mapping[str, str]) -> dict[str, str]:
     """The environment for running the app's Python and pip during the build."""
-    env = {k: v for k, v in base.items() if not k.startswith(_DROPPED_PREFIXES)}
+    env = clean_env(base)
     home = location.home
     env["PATH"] = _prepended(home / "bin", base.get("PATH") or os.defpath)
     for name, directory in (

@@ -60,6 +60,7 @@ def fixture_app(tmp_path):
         shutil.copytree(FIXTURES / name, target)
         for relative, content in (files or {}).items():
             path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
             if content is None:
                 path.unlink()
             elif isinstance(content, bytes):

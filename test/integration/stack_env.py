@@ -266,6 +266,7 @@ class HerokuishBuild:
         if outcome.release.returncode != 0:
             return outcome
         (host_build / ".release").write_text(outcome.release.stdout)
+        _write_default_process_types(host_build, outcome.release.stdout)
         # herokuish: rm -rf /app/* (dotglob), mv /tmp/build/* /app.
         _empty(app)
         for child in host_build.iterdir():
@@ -337,6 +338,21 @@ class RunningProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self.handle.close()
+
+
+def _write_default_process_types(build: Path, release: str) -> None:
+    """herokuish: without a Procfile, release's default_process_types become one."""
+    if (build / "Procfile").exists():
+        return
+    lines = release.splitlines()
+    if "default_process_types:" not in lines:
+        return
+    types = []
+    for line in lines[lines.index("default_process_types:") + 1:]:
+        if not line.startswith("  "):
+            break
+        types.append(line.strip())
+    (build / "Procfile").write_text("".join(f"{entry}\n" for entry in types))
 
 
 def _empty(directory: Path) -> None:

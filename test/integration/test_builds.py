@@ -20,7 +20,9 @@ def failed(outcome, headline):
     result = outcome.compile if outcome.compile is not None else outcome.detect
     assert result.returncode == 1, result.output
     assert f"Error: {headline}" in result.stderr, result.output
-    assert "Traceback" not in result.output
+    # No traceback of the buildpack's; an app's (Django's) is shown indented.
+    assert "Traceback" not in result.stderr
+    assert all(line.startswith("       ") for line in result.stdout.splitlines() if "Traceback" in line)
     assert result.stderr.count(" !     Error: ") == 1
     return result
 

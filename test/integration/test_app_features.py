@@ -1,0 +1,76 @@
+"""Django static files, build hooks, process types and config vars at build time."""
+
+from __future__ import annotations
+
+from test_builds import failed, ok
+
+
+def test_django_static_files_served_by_whitenoise(herokuish, fixture_app):
+    log = ok(herokuish.build(fixture_app("django_app"))).stdout
+    assert "-----> $ python manage.py collectstatic --noinput" in log
+    assert "static file copied" in log
+    assert herokuish.fetch("/").text == "Hello from Django 5.2.8 on Python 3.13"
+    css = herokuish.fetch("/static/hello.css")
+    assert css.status_code == 200 and css.text == "body { color: rebeccapurple; }\n"
+
+
+def test_django_without_procfile_gets_a_default_web_process(herokuish, fixture_app):
+    outcome = herokuish.build(fixture_app("django_app", {"Procfile": None}))
+    ok(outcome)
+    assert "-----> No Procfile: the web process defaults to 'gunicorn hello_site.wsgi'" in outcome.compile.stdout
+    assert outcome.release.stdout == "---\ndefault_process_types:\n  web: gunicorn hello_site.wsgi\n"
+    assert herokuish.fetch("/").text == "Hello from Django 5.2.8 on Python 3.13"
+
+
+def test_app_without_procfile_is_told_to_add_one(herokuish, fixture_app):
+    outcome = herokuish.build(fixture_app("minimal_app", {"Procfile": None}))
+    assert "Note: The app has no Procfile, so it has no web process." in ok(outcome).stderr
+    assert outcome.release.stdout == ""
+
+
+def test_failing_collectstatic(herokuish, fixture_app):
+    settings = (fixture_app("django_app") / "hello_site" / "settings.py").read_text()
+    broken = settings.replace('STATIC_ROOT = BASE_DIR / "staticfiles"\n', "")
+    result = failed(herokuish.build(fixture_app("django_app", {"hello_site/settings.py": broken})),
+                    "Unable to generate Django static files.")
+    assert "ImproperlyConfigured" in result.stdout and "STATIC_ROOT" in result.stdout
+    assert "DISABLE_COLLECTSTATIC=1" in result.stderr
+
+
+def test_collectstatic_can_be_disabled(herokuish, fixture_app):
+    herokuish.config["DISABLE_COLLECTSTATIC"] = "1"
+    log = ok(herokuish.build(fixture_app("django_app"))).stdout
+    assert "-----> Skipping Django collectstatic since DISABLE_COLLECTSTATIC is set" in log
+    assert "collectstatic --noinput" not in log
+
+
+HOOK = """#!/usr/bin/env bash
+set -euo pipefail
+echo "{name}: GREETING=$GREETING BUILD_DIR=$BUILD_DIR"
+echo "{name}: python=$(command -v python || echo none)"
+touch "$BUILD_DIR/{name}-ran"
+"""
+
+
+def test_build_hooks_run_with_config_vars(herokuish, fixture_app, stack):
+    herokuish.config.update({"GREETING": "hello from a config var", "PATH": "/nonexistent"})
+    source = fixture_app("minimal_app", {
+        "bin/pre_compile": HOOK.format(name="pre_compile"),
+        "bin/post_compile": HOOK.format(name="post_compile"),
+    })
+    outcome = herokuish.build(source)
+    result = ok(outcome)
+    log = result.stdout
+    assert "-----> Running bin/pre_compile hook" in log and "-----> Running bin/post_compile hook" in log
+    assert f"       pre_compile: GREETING=hello from a config var BUILD_DIR={outcome.build_dir}" in log
+    assert "       pre_compile: python=none" in log  # Python isn't installed yet
+    assert "       post_compile: python=/app/.heroku/python/bin/python" in log
+    assert log.index("pre_compile:") < log.index("Using the pip package manager") < log.index("post_compile:")
+    assert "Warning: Some config vars aren't used at build time." in result.stderr and "PATH" in result.stderr
+    assert stack.host_path("/app/pre_compile-ran").exists() and stack.host_path("/app/post_compile-ran").exists()
+
+
+def test_failing_hook(herokuish, fixture_app):
+    source = fixture_app("minimal_app", {"bin/post_compile": "#!/bin/sh\necho 'migrations failed'\nexit 3\n"})
+    result = failed(herokuish.build(source), "Failed to run the bin/post_compile script.")
+    assert "       migrations failed" in result.stdout and "exited with status 3" in result.stderr
