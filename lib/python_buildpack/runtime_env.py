@@ -16,7 +16,10 @@ from typing import Mapping, Optional, Sequence
 
 APP_DIR = Path("/app")
 APP_PYTHON_HOME = APP_DIR / ".heroku" / "python"
-PROFILE_SCRIPT = Path(__file__).resolve().parents[2] / "vendor" / "profile.d" / "python.sh"
+PROFILE_DIR = Path(__file__).resolve().parents[2] / "vendor" / "profile.d"
+PROFILE_SCRIPT = PROFILE_DIR / "python.sh"
+# Run-time defaults installed as they are: worker count and gunicorn settings.
+PROFILE_DEFAULTS = ("WEB_CONCURRENCY.sh", "python.gunicorn.sh")
 
 # Settings of the buildpack's own interpreter or the app's that must not
 # steer the build's Python: dokku passes every config var to the build.
@@ -106,6 +109,8 @@ def write_profile_script(
     if extra:
         script += "\n# The package manager's settings.\n" + extra
     target.write_text(script, encoding="utf-8")
+    for name in PROFILE_DEFAULTS:
+        (target.parent / name).write_bytes((PROFILE_DIR / name).read_bytes())
     return target
 
 

@@ -1,0 +1,5 @@
+# gunicorn defaults, written by the Python buildpack; a config var wins.
+# Trust X-Forwarded-* headers from the platform's router, and log requests
+# to stdout. Safe under `set -eo pipefail`; sourcing it twice changes nothing.
+export FORWARDED_ALLOW_IPS="${FORWARDED_ALLOW_IPS:-*}"
+export GUNICORN_CMD_ARGS="${GUNICORN_CMD_ARGS:---access-logfile -}"
