@@ -29,11 +29,11 @@ def run_detect(args: Sequence[str]) -> int:
     return detect(_directory("build directory", args[0]))
 
 
-def run_compile(args: Sequence[str]) -> int:
+def run_compile(args: Sequence[str], command: str = "compile") -> int:
     from .compile import BuildDirs, compile_app
 
     if len(args) != 3:
-        raise errors.usage("compile", "BUILD_DIR CACHE_DIR ENV_DIR")
+        raise errors.usage(command, "BUILD_DIR CACHE_DIR ENV_DIR")
     build = _directory("build directory", args[0])
     cache = Path(args[1])
     try:
@@ -42,8 +42,20 @@ def run_compile(args: Sequence[str]) -> int:
         raise errors.not_a_directory("cache directory", args[1]) from None
     env = Path(args[2])
     os.chdir(build)
-    compile_app(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR))
+    compile_app(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR), install_test=command == "test-compile")
     return 0
+
+
+def run_test_compile(args: Sequence[str]) -> int:
+    return run_compile(args, "test-compile")
+
+
+def run_tests(args: Sequence[str]) -> int:
+    from .app_tests import run_app_tests
+
+    if len(args) not in (1, 2):
+        raise errors.usage("test", "BUILD_DIR [ENV_DIR]")
+    return run_app_tests(_directory("build directory", args[0]))
 
 
 def run_release(args: Sequence[str]) -> int:
@@ -59,6 +71,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "detect": run_detect,
     "compile": run_compile,
     "release": run_release,
+    "test-compile": run_test_compile,
+    "test": run_tests,
 }
 
 

@@ -15,7 +15,7 @@ from . import (
     release, runtime_env,
 )
 from .cache import BuildCache, CacheKey, Restored
-from .package_manager import InstallContext, PackageManager, ToolEnvironment
+from .package_manager import Dependencies, InstallContext, PackageManager, ToolEnvironment
 from .config_vars import BuildConfig
 from .download import Timeouts, shown
 from .python_version import RequestedVersion
@@ -42,7 +42,9 @@ class PythonChoice:
     manifest: Optional[Manifest]
 
 
-def compile_app(dirs: BuildDirs) -> None:
+def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
+    """The build. `install_test` (bin/test-compile, Heroku CI) adds the test
+    dependencies and leaves out collectstatic."""
     environ = dict(os.environ)
     stack = current_stack(environ)
     config = BuildConfig(dirs.env, environ)
@@ -58,6 +60,11 @@ def compile_app(dirs: BuildDirs) -> None:
     python = choose_python(dirs.build, stack, config, cache, timeouts, manager)
 
     dependencies = manager.dependencies(dirs.build)
+    if install_test:
+        dependencies = Dependencies(
+            package_manager.file_fingerprint(dirs.build / "requirements-test.txt") + dependencies.fingerprint,
+            dependencies.reinstall_reason,
+        )
     key = CacheKey(
         stack=stack.name,
         arch=stack.arch,
@@ -72,7 +79,7 @@ def compile_app(dirs: BuildDirs) -> None:
     env = runtime_env.build_env(location, environ)
     restored = install_python(location, stack, python, cache, key, env, timeouts, manager)
 
-    context = InstallContext(location, dirs.build, env, config, cache)
+    context = InstallContext(location, dirs.build, env, config, cache, install_test)
     manager.install_tool(context)
     tool_env = manager.environment(context)
     env["PATH"] = os.pathsep.join([*tool_env.path, env["PATH"]])
@@ -84,7 +91,10 @@ def compile_app(dirs: BuildDirs) -> None:
             output.info(f"The install runs again since {dependencies.reinstall_reason}.")
         manager.install_dependencies(context)
     app_env = hooks.app_environment(env, config, hook_dirs)
-    django.collectstatic(location, dirs.build, config, app_env)
+    if install_test:
+        output.step("Skipping Django collectstatic for the test build")
+    else:
+        django.collectstatic(location, dirs.build, config, app_env)
 
     write_environment(dirs, location, tool_env)
     release.note_process_types(dirs.build)

@@ -718,6 +718,25 @@ it, for example:
 (Django projects with a wsgi.py and gunicorn get that default by themselves.)"""
 
 
+def app_python_missing() -> BuildError:
+    return BuildError(
+        "The app's Python isn't on PATH.",
+        "bin/test runs in the built app with its .profile.d scripts sourced; run "
+        "bin/test-compile first, and source .profile.d/*.sh before bin/test.",
+    )
+
+
+def no_test_runner() -> BuildError:
+    return BuildError(
+        "No test runner found.",
+        """\
+bin/test runs pytest when the app installs it, or Django's test runner for an
+app with a manage.py, and found neither. Add pytest to the app's test
+dependencies (requirements-test.txt, a dev group, or [dev-packages]), or set
+the test command in app.json (scripts.test).""",
+    )
+
+
 def export_not_writable_warning(path: str, problem: str) -> str:
     return f"""\
 Warning: Unable to write the buildpack's export file.

@@ -46,6 +46,8 @@ class InstallContext:
     env: dict[str, str]
     config: BuildConfig
     cache: BuildCache
+    # Heroku CI (bin/test-compile): install the test dependencies too.
+    install_test: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ class Pip(PackageManager):
 
     def install_dependencies(self, context: InstallContext) -> None:
         install_dependencies(context.location, context.build_dir, context.env,
-                             bundled_pip.pip_settings(context.config), context.cache.pip_dir)
+                             bundled_pip.pip_settings(context.config), context.cache.pip_dir,
+                             with_tests=context.install_test)
 
 
 def installed_pip_version(location: PythonLocation) -> Optional[str]:
@@ -60,11 +61,16 @@ def install_dependencies(
     env: Mapping[str, str],
     settings: Mapping[str, str],
     pip_cache_dir: Optional[Path],
+    with_tests: bool = False,
 ) -> None:
-    shown = "pip install -r requirements.txt"
+    files = ["requirements.txt"]
+    if with_tests and (build_dir / "requirements-test.txt").is_file():
+        files.append("requirements-test.txt")
+    requirement_args = [arg for name in files for arg in ("-r", name)]
+    shown = f"pip install {' '.join(requirement_args)}"
     output.step(f"Installing dependencies using '{shown}'")
     args = [
-        str(location.python), "-m", "pip", "install", "-r", "requirements.txt",
+        str(location.python), "-m", "pip", "install", *requirement_args,
         "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
         f"--src={location.home / 'src'}", *bundled_pip.cache_args(pip_cache_dir),
     ]

@@ -55,7 +55,8 @@ class Pipenv(PackageManager):
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
-        shown = "pipenv install --deploy"
+        command = ["pipenv", "install", "--deploy", *(["--dev"] if context.install_test else [])]
+        shown = " ".join(command)
         output.step(f"Installing dependencies using '{shown}'")
         env = {
             **context.env,
@@ -63,7 +64,7 @@ class Pipenv(PackageManager):
             "PIPENV_NOSPIN": "1",
             "PIP_SRC": str(context.location.home / "src"),
         }
-        result = run_streamed(["pipenv", "install", "--deploy"], env, cwd=context.build_dir)
+        result = run_streamed(command, env, cwd=context.build_dir)
         if not result.ok:
             if result.mentions(*_OUTDATED):
                 raise errors.lockfile_outdated("Pipfile.lock", "pipenv lock")

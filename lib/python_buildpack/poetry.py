@@ -64,12 +64,13 @@ class Poetry(LockfileSync):
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
-        shown = "poetry sync --only main"
+        groups = [] if context.install_test else ["--only", "main"]
+        shown = " ".join(["poetry", "sync", *groups])
         output.step(f"Installing dependencies using '{shown}'")
         env = {**context.env, **bundled_pip.pip_settings(context.config),
                **context.config.matching(INDEX_SETTINGS), "POETRY_CACHE_DIR": str(context.cache.root / "poetry-cache")}
         result = run_streamed(
-            ["poetry", "sync", "--only", "main", "--no-interaction", "--no-ansi", "--compile"],
+            ["poetry", "sync", *groups, "--no-interaction", "--no-ansi", "--compile"],
             env, cwd=context.build_dir,
             line_filter=lambda line: None if "Skipping virtualenv creation" in line else line,
         )

@@ -69,11 +69,12 @@ class Uv(LockfileSync):
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
-        shown = "uv sync --locked --no-default-groups"
+        groups = [] if context.install_test else ["--no-default-groups"]
+        shown = " ".join(["uv", "sync", "--locked", *groups])
         output.step(f"Installing dependencies using '{shown}'")
         env = {**context.env, **context.config.matching(INDEX_SETTINGS)}
         result = run_streamed(
-            ["uv", "sync", "--locked", "--no-default-groups", "--compile-bytecode", "--no-progress", "--color=never"],
+            ["uv", "sync", "--locked", *groups, "--compile-bytecode", "--no-progress", "--color=never"],
             env, cwd=context.build_dir,
         )
         if not result.ok:

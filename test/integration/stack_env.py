@@ -219,7 +219,7 @@ class HerokuishBuild:
         chown_tree(env_dir)
         return inside
 
-    def build(self, source: Path, later_buildpack: Optional[str] = None) -> BuildOutcome:
+    def build(self, source: Path, later_buildpack: Optional[str] = None, compile_script: str = "compile") -> BuildOutcome:
         """One herokuish build of `source`; on success the slug is in /app.
 
         `later_buildpack` is a bash script run after compile in the build
@@ -254,7 +254,7 @@ class HerokuishBuild:
         if outcome.detect.returncode != 0:
             return outcome
         outcome.compile = run(
-            self.stack, ["bash", "-c", f'cd {build_dir} && exec {buildpack}/bin/compile "$@"', "compile",
+            self.stack, ["bash", "-c", f'cd {build_dir} && exec {buildpack}/bin/{compile_script} "$@"', "compile",
                          build_dir, cache_dir, env_dir], env,
         )
         if outcome.compile.returncode != 0:
@@ -272,6 +272,13 @@ class HerokuishBuild:
         for child in host_build.iterdir():
             shutil.move(str(child), str(app / child.name))
         return outcome
+
+    def test(self, source: Path) -> tuple[BuildOutcome, Optional[Result]]:
+        """herokuish `buildpack test`: test-compile, then bin/test in /app."""
+        outcome = self.build(source, compile_script="test-compile")
+        if not outcome.ok:
+            return outcome, None
+        return outcome, self.run_in_app(f"{self.stack.tmp_dir}/buildpack/bin/test /app {self.stack.tmp_dir}/env")
 
     def run_in_app(self, script: str, extra_env: Optional[Mapping[str, str]] = None) -> Result:
         """A bash script in /app with .profile.d sourced, as at dyno start."""

@@ -74,3 +74,66 @@ def test_failing_hook(herokuish, fixture_app):
     source = fixture_app("minimal_app", {"bin/post_compile": "#!/bin/sh\necho 'migrations failed'\nexit 3\n"})
     result = failed(herokuish.build(source), "Failed to run the bin/post_compile script.")
     assert "       migrations failed" in result.stdout and "exited with status 3" in result.stderr
+
+
+INLINE_COMPILE = """#!/usr/bin/env bash
+# A second buildpack: uses the Python the first one installed.
+set -euo pipefail
+build_dir=$1
+echo "-----> Inline buildpack"
+python -c "import flask, sys; print('python', sys.version.split()[0], 'flask', flask.__name__)"
+pip --version
+python -c "import flask; open('$build_dir/inline-ran', 'w').write('yes')"
+"""
+
+
+def test_a_second_buildpack_gets_python_pip_and_the_apps_dependencies(herokuish, fixture_app, stack, runtime_archives):
+    inline = stack.host_path(f"{stack.tmp_dir}/inline/bin/compile")
+    inline.parent.mkdir(parents=True)
+    inline.write_text(INLINE_COMPILE)
+    inline.chmod(0o755)
+    # heroku-buildpack-multi: source the export file (set -e), run the next compile.
+    outcome = herokuish.build(fixture_app("flask_app"),
+                              later_buildpack=f'{stack.tmp_dir}/inline/bin/compile "$PWD" /tmp/cache /tmp/env')
+    ok(outcome)
+    result = outcome.later_buildpack
+    assert result.returncode == 0, result.output
+    assert f"python {runtime_archives.versions['3.12']} flask flask" in result.stdout
+    assert "pip 26" in result.stdout
+    assert stack.host_path("/app/inline-ran").read_text() == "yes"
+
+
+def test_web_defaults_at_run_time(herokuish, fixture_app):
+    ok(herokuish.build(fixture_app("minimal_app")))
+    result = herokuish.run_in_app('echo "$WEB_CONCURRENCY|$FORWARDED_ALLOW_IPS|$GUNICORN_CMD_ARGS"',
+                                  {"GUNICORN_CMD_ARGS": "--timeout 5"})
+    concurrency, forwarded, gunicorn_args = result.stdout.strip().split("|")
+    assert int(concurrency) >= 1 and forwarded == "*" and gunicorn_args == "--timeout 5"
+
+
+def test_heroku_ci_test_compile_and_test(herokuish, fixture_app):
+    outcome, tests = herokuish.test(fixture_app("tested_app"))
+    log = ok(outcome).stdout
+    assert "-----> Installing dependencies using 'pip install -r requirements.txt -r requirements-test.txt'" in log
+    assert tests.returncode == 0, tests.output
+    assert "-----> Running the app's tests: python -m pytest" in tests.stdout
+    assert "1 passed" in tests.stdout
+
+    failing = "from greeting import greet\n\n\ndef test_greet():\n    assert greet('x') == 'Goodbye'\n"
+    outcome, tests = herokuish.test(fixture_app("tested_app", {"tests/test_greeting.py": failing}))
+    ok(outcome)
+    assert tests.returncode == 1 and "1 failed" in tests.stdout
+
+
+def test_production_build_leaves_test_dependencies_out(herokuish, fixture_app):
+    ok(herokuish.build(fixture_app("tested_app")))
+    assert herokuish.run_in_app("python -c 'import pytest'").returncode == 1
+
+
+def test_django_tests_without_pytest(herokuish, fixture_app):
+    tests_py = "from django.test import SimpleTestCase\n\n\nclass T(SimpleTestCase):\n    def test_ok(self):\n        self.assertTrue(True)\n"
+    outcome, tests = herokuish.test(fixture_app("django_app", {"hello_site/tests.py": tests_py}))
+    assert "Skipping Django collectstatic for the test build" in ok(outcome).stdout
+    assert tests.returncode == 0, tests.output
+    assert "-----> Running the app's tests: python manage.py test" in tests.stdout
+    assert "Ran 1 test" in tests.stdout + tests.stderr
