@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from . import (
-    checks, django, errors, hooks, output, package_manager, pipenv, pyproject, python_runtime, python_version,
+    checks, django, errors, hooks, nltk, output, package_manager, pipenv, pyproject, python_runtime, python_version,
     release, runtime_env,
 )
 from .cache import BuildCache, CacheKey, Restored
@@ -91,6 +91,8 @@ def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
             output.info(f"The install runs again since {dependencies.reinstall_reason}.")
         manager.install_dependencies(context)
     app_env = hooks.app_environment(env, config, hook_dirs)
+    if nltk.download_corpora(location, dirs.build, app_env):
+        tool_env = tool_env.with_nltk_data(location)
     if install_test:
         output.step("Skipping Django collectstatic for the test build")
     else:

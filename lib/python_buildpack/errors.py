@@ -737,6 +737,19 @@ the test command in app.json (scripts.test).""",
     )
 
 
+def nltk_download_failed(names: Sequence[str]) -> BuildError:
+    return BuildError(
+        "Unable to download NLTK data.",
+        f"""\
+Downloading the NLTK packages listed in nltk.txt failed ({', '.join(names)});
+NLTK's output above names the package and the cause.
+
+Check each name against the NLTK data index (https://www.nltk.org/nltk_data/),
+one or more names a line, and fix nltk.txt. A temporary network problem is
+fixed by retrying the build; NLTK_DOWNLOAD_URL points NLTK at a mirror.""",
+    )
+
+
 def export_not_writable_warning(path: str, problem: str) -> str:
     return f"""\
 Warning: Unable to write the buildpack's export file.

@@ -5,7 +5,7 @@ uv.py; each tool's version is pinned in requirements/<tool>.txt."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -62,6 +62,14 @@ class ToolEnvironment:
     build: Mapping[str, str] = field(default_factory=dict)
     runtime_path: tuple[str, ...] = ()
     runtime: Mapping[str, str] = field(default_factory=dict)
+
+    def with_nltk_data(self, location: PythonLocation) -> "ToolEnvironment":
+        """Also point NLTK at the corpora the build downloaded."""
+        return replace(
+            self,
+            build={**self.build, "NLTK_DATA": str(location.home / "nltk_data")},
+            runtime={**self.runtime, "NLTK_DATA": "$HOME/.heroku/python/nltk_data"},
+        )
 
 
 class PackageManager:

@@ -87,6 +87,7 @@ class MirrorServer:
     /heroku-style  an archive built like Heroku's, with its SHA256SUMS
     /simple        a private package index (PEP 503) holding one package,
                    buildpack-private-pkg 1.0, which PyPI doesn't have
+    /nltk          an NLTK data index holding one corpus, tiny_corpus
     """
 
     def __init__(self, archives: RuntimeArchives, root: Path):
@@ -106,6 +107,7 @@ class MirrorServer:
         handler = functools.partial(_QuietHandler, directory=str(root))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        _write_nltk_index(root / "nltk", self.url("nltk"))
 
     def url(self, kind: str = "mirror") -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/{kind}"
@@ -136,3 +138,24 @@ def _write_private_index(index: Path) -> None:
             wheel.writestr(path, content)
     (project / "index.html").write_text(f'<html><body><a href="{wheel_name}">{wheel_name}</a></body></html>\n')
     (index / "index.html").write_text(f'<html><body><a href="{name}/">{name}</a></body></html>\n')
+
+
+def _write_nltk_index(index: Path, url: str) -> None:
+    """An NLTK data index (index.xml) with one small corpus."""
+    corpora = index / "packages" / "corpora"
+    corpora.mkdir(parents=True)
+    archive = corpora / "tiny_corpus.zip"
+    with zipfile.ZipFile(archive, "w") as package:
+        package.writestr("tiny_corpus/README", "A tiny corpus for the buildpack's tests.\n")
+        package.writestr("tiny_corpus/words.txt", "buildpack\nheroku\n")
+    data = archive.read_bytes()
+    (index / "index.xml").write_text(f"""<?xml version="1.0"?>
+<nltk_data>
+  <packages>
+    <package id="tiny_corpus" name="Tiny corpus" subdir="corpora" unzip="1"
+      url="{url}/packages/corpora/tiny_corpus.zip" size="{len(data)}" unzipped_size="50"
+      checksum="{hashlib.md5(data).hexdigest()}" />
+  </packages>
+  <collections />
+</nltk_data>
+""")

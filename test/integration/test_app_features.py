@@ -137,3 +137,18 @@ def test_django_tests_without_pytest(herokuish, fixture_app):
     assert tests.returncode == 0, tests.output
     assert "-----> Running the app's tests: python manage.py test" in tests.stdout
     assert "Ran 1 test" in tests.stdout + tests.stderr
+
+
+def test_nltk_corpora(herokuish, fixture_app, mirror):
+    herokuish.config["NLTK_DOWNLOAD_URL"] = f"{mirror.url('nltk')}/index.xml"
+    log = ok(herokuish.build(fixture_app("nltk_app"))).stdout
+    assert "-----> Downloading NLTK packages: tiny_corpus" in log
+    result = herokuish.run_in_app("python -c \"import nltk; print(nltk.data.find('corpora/tiny_corpus/words.txt'))\"")
+    assert result.stdout == "/app/.heroku/python/nltk_data/corpora/tiny_corpus/words.txt\n", result.output
+
+
+def test_nltk_unknown_corpus(herokuish, fixture_app, mirror):
+    herokuish.config["NLTK_DOWNLOAD_URL"] = f"{mirror.url('nltk')}/index.xml"
+    result = failed(herokuish.build(fixture_app("nltk_app", {"nltk.txt": "tiny_corpus\nno_such_corpus\n"})),
+                    "Unable to download NLTK data.")
+    assert "no_such_corpus" in result.stdout
