@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from . import (
-    checks, django, errors, hooks, nltk, output, package_manager, pipenv, pyproject, python_runtime, python_version,
+    checks, django, editables, errors, hooks, nltk, output, package_manager, pipenv, pyproject, python_runtime, python_version,
     release, runtime_env,
 )
 from .cache import BuildCache, CacheKey, Restored
@@ -186,7 +186,11 @@ def write_environment(dirs: BuildDirs, location: PythonLocation, tool_env: ToolE
     """The app's environment at run time and for later buildpacks."""
     if location.link_problem:
         runtime_env.rewrite_script_paths(location)
-    runtime_env.write_profile_script(dirs.build, tool_env.runtime_path, tool_env.runtime)
+    editables.point_at_app_python(location)
+    runtime_env.write_profile_script(
+        dirs.build, tool_env.runtime_path, tool_env.runtime,
+        extra=editables.runtime_fix(dirs.build, location.install_dir),
+    )
     problem = runtime_env.write_export(dirs.buildpack, location, tool_env.path, tool_env.build)
     if problem:
         output.warning(errors.export_not_writable_warning(str(dirs.buildpack / "export"), problem))

@@ -94,20 +94,22 @@ def build_env(location: PythonLocation, base: Mapping[str, str]) -> dict[str, st
 
 
 def write_profile_script(
-    build_dir: Path, path: Sequence[str] = (), variables: Optional[Mapping[str, str]] = None
+    build_dir: Path, path: Sequence[str] = (), variables: Optional[Mapping[str, str]] = None,
+    extra: str = "",
 ) -> Path:
     """Install `.profile.d/python.sh`, sourced when the app starts.
 
     `path` and `variables` are the package manager's additions; their
-    values may name $HOME.
+    values may name $HOME. `extra` is more shell code (editable installs).
     """
     target = build_dir / ".profile.d" / "python.sh"
     target.parent.mkdir(parents=True, exist_ok=True)
-    extra = "".join(_shell_prepend("PATH", directory) for directory in path)
-    extra += "".join(f'export {name}="{value}"\n' for name, value in (variables or {}).items())
+    additions = "".join(_shell_prepend("PATH", directory) for directory in path)
+    additions += "".join(f'export {name}="{value}"\n' for name, value in (variables or {}).items())
     script = PROFILE_SCRIPT.read_text(encoding="utf-8")
-    if extra:
-        script += "\n# The package manager's settings.\n" + extra
+    if additions:
+        script += "\n# The package manager's settings.\n" + additions
+    script += extra
     target.write_text(script, encoding="utf-8")
     for name in PROFILE_DEFAULTS:
         (target.parent / name).write_bytes((PROFILE_DIR / name).read_bytes())

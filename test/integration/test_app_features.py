@@ -152,3 +152,18 @@ def test_nltk_unknown_corpus(herokuish, fixture_app, mirror):
     result = failed(herokuish.build(fixture_app("nltk_app", {"nltk.txt": "tiny_corpus\nno_such_corpus\n"})),
                     "Unable to download NLTK data.")
     assert "no_such_corpus" in result.stdout
+
+
+def test_editable_installs_work_from_app_and_in_later_builds(herokuish, fixture_app):
+    source = fixture_app("editable_app")
+    first = herokuish.build(source)
+    ok(first)
+    assert herokuish.fetch("/").text == "Hello from an editable install at /app/mylib/src/mylib"
+
+    second = herokuish.build(source)
+    log = ok(second).stdout
+    assert "The install runs again since requirements.txt has an editable requirement." in log
+    assert herokuish.fetch("/").text == "Hello from an editable install at /app/mylib/src/mylib"
+    # Sourcing the profile again (a one-off `heroku run`) changes nothing.
+    result = herokuish.run_in_app("for f in .profile.d/*.sh; do source $f; done; python -c 'import mylib; print(mylib.GREETING)'")
+    assert result.stdout == "Hello from an editable install at /app/mylib/src/mylib\n", result.output
