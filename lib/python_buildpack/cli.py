@@ -83,7 +83,7 @@ def _terminate(signum, _frame):
 def main(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     if not argv or argv[0] not in COMMANDS:
-        output.error(str(errors.usage("<detect|compile|release>", "ARGS...")))
+        output.error(str(errors.usage("<detect|compile|release|test-compile|test>", "ARGS...")))
         return 1
     try:
         return COMMANDS[argv[0]](argv[1:])

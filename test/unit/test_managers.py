@@ -127,3 +127,15 @@ def test_poetry_install_failure(context, fp):
     with pytest.raises(BuildError, match="Unable to install Poetry"):
         Poetry().install_tool(context)
     assert not (context.cache.root / "poetry").exists()
+
+
+@pytest.mark.parametrize("manager, command", [
+    (Pipenv(), ["pipenv", "install", "--deploy", "--dev"]),
+    (Poetry(), ["poetry", "sync", "--no-interaction", "--no-ansi", "--compile"]),
+    (Uv(), ["uv", "sync", "--locked", "--compile-bytecode", "--no-progress", "--color=never"]),
+])
+def test_test_builds_install_the_dev_dependencies(context, fp, manager, command):
+    context.install_test = True
+    calls = recorded(fp)
+    manager.install_dependencies(context)
+    assert calls[0][0] == command
