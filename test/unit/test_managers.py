@@ -12,16 +12,13 @@ from python_buildpack.errors import BuildError
 from python_buildpack.package_manager import InstallContext
 from python_buildpack.pipenv import Pipenv
 from python_buildpack.poetry import Poetry
-from python_buildpack.runtime_env import PythonLocation
+from conftest import fake_install
 from python_buildpack.uv import Uv
 
 
 @pytest.fixture
 def context(tmp_path):
-    install_dir = tmp_path / "build" / ".heroku" / "python"
-    bundled = install_dir / "lib" / "python3.12" / "ensurepip" / "_bundled"
-    bundled.mkdir(parents=True)
-    (bundled / "pip-24.0-py3-none-any.whl").write_text("")
+    location = fake_install(tmp_path, "pip-24.0-py3-none-any.whl")
     env_dir = tmp_path / "env"
     env_dir.mkdir()
     for name, value in {
@@ -31,7 +28,6 @@ def context(tmp_path):
         "DATABASE_URL": "postgres://not-for-installs",
     }.items():
         (env_dir / name).write_text(value + "\n")
-    location = PythonLocation(install_dir, install_dir)
     return InstallContext(location, tmp_path / "build", {"PATH": "/usr/bin"}, BuildConfig(env_dir, {}),
                           BuildCache(tmp_path / "cache"))
 

@@ -7,7 +7,7 @@ import pytest
 
 from python_buildpack import pip
 from python_buildpack.errors import BuildError
-from python_buildpack.runtime_env import PythonLocation
+from conftest import fake_install
 
 
 def inspect(tmp_path, files):
@@ -60,13 +60,7 @@ def test_line_continuations(tmp_path):
 
 @pytest.fixture
 def location(tmp_path):
-    install_dir = tmp_path / "build" / ".heroku" / "python"
-    bundled = install_dir / "lib" / "python3.12" / "ensurepip" / "_bundled"
-    bundled.mkdir(parents=True)
-    (bundled / "pip-9.0.1-py3-none-any.whl").write_text("")
-    (bundled / "pip-23.2.1-py3-none-any.whl").write_text("")
-    (install_dir / "lib" / "python3.12" / "site-packages").mkdir()
-    return PythonLocation(install_dir, tmp_path / "app" / ".heroku" / "python")
+    return fake_install(tmp_path, "pip-9.0.1-py3-none-any.whl", "pip-23.2.1-py3-none-any.whl")
 
 
 def test_install_pip_uses_the_bundled_wheel_in_a_clean_environment(location, fp):
