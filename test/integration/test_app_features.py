@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from test_builds import failed, ok
 
 
@@ -154,8 +157,26 @@ def test_nltk_unknown_corpus(herokuish, fixture_app, mirror):
     assert "no_such_corpus" in result.stdout
 
 
+def make_git_repo(directory: Path) -> None:
+    """A local git repository with one package, for a VCS editable."""
+    package = directory / "src" / "vcslib"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("import pathlib\nWHERE = str(pathlib.Path(__file__).parent)\n")
+    (directory / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "vcslib"\nversion = "1.0"\n')
+    git = ["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "vcslib"]):
+        subprocess.run(git + args, check=True)
+
+
 def test_editable_installs_work_from_app_and_in_later_builds(herokuish, fixture_app):
+    # -e ./mylib: a path into the build dir. -e git+file://: a VCS checkout,
+    # in /app/.heroku/python/src (herokuish keeps the source in /app while building).
     source = fixture_app("editable_app")
+    make_git_repo(source / "vcslib-repo")
+    with open(source / "requirements.txt", "a") as requirements:
+        requirements.write("-e git+file:///app/vcslib-repo#egg=vcslib\n")
     first = herokuish.build(source)
     ok(first)
     assert herokuish.fetch("/").text == "Hello from an editable install at /app/mylib/src/mylib"
@@ -165,5 +186,7 @@ def test_editable_installs_work_from_app_and_in_later_builds(herokuish, fixture_
     assert "The install runs again since requirements.txt has an editable requirement." in log
     assert herokuish.fetch("/").text == "Hello from an editable install at /app/mylib/src/mylib"
     # Sourcing the profile again (a one-off `heroku run`) changes nothing.
-    result = herokuish.run_in_app("for f in .profile.d/*.sh; do source $f; done; python -c 'import mylib; print(mylib.GREETING)'")
-    assert result.stdout == "Hello from an editable install at /app/mylib/src/mylib\n", result.output
+    result = herokuish.run_in_app(
+        "for f in .profile.d/*.sh; do source $f; done; python -c 'import mylib, vcslib; print(mylib.GREETING); print(vcslib.WHERE)'")
+    assert result.stdout == ("Hello from an editable install at /app/mylib/src/mylib\n"
+                             "/app/.heroku/python/src/vcslib/src/vcslib\n"), result.output
