@@ -35,9 +35,11 @@ class BuildConfig:
             return None
         path = self.env_dir / name
         try:
-            return path.read_text(encoding="utf-8", errors="replace").rstrip("\n")
+            value = path.read_text(encoding="utf-8", errors="replace").rstrip("\n")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
             return None
+        # No environment variable can hold a NUL byte.
+        return None if "\0" in value else value
 
     def get(self, name: str) -> Optional[str]:
         """A setting from ENV_DIR, else from the build environment; empty is unset."""

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from python_buildpack import hooks
+from python_buildpack.config_vars import BuildConfig
+from python_buildpack.errors import BuildError
+
+
+def config_with(tmp_path, values):
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    for name, value in values.items():
+        (env_dir / name).write_text(value)
+    return BuildConfig(env_dir, {"PATH": "/usr/bin:/bin"})
+
+
+def test_app_config_leaves_out_protected_names_and_odd_values(tmp_path):
+    config = config_with(tmp_path, {"SECRET_KEY": "s3cret\n", "PATH": "/evil", "LD_PRELOAD": "/evil.so",
+                                    "CACHE_DIR": "/elsewhere", "BINARY": "a\0b", "not-a-name": "x"})
+    app_config, ignored = config.app_config()
+    assert app_config == {"SECRET_KEY": "s3cret"}
+    assert ignored == ["CACHE_DIR", "LD_PRELOAD", "PATH"]
+
+
+def test_app_environment_adds_the_build_dirs(tmp_path):
+    config = config_with(tmp_path, {"GREETING": "hi", "BUILD_DIR": "/wrong"})
+    env = hooks.app_environment({"PATH": "/usr/bin"}, config, {"BUILD_DIR": tmp_path})
+    assert env == {"PATH": "/usr/bin", "GREETING": "hi", "BUILD_DIR": str(tmp_path)}
+
+
+def test_protected_config_vars_warning_names_only(tmp_path, capsys):
+    hooks.warn_about_protected_config_vars(config_with(tmp_path, {"PATH": "/secret/path", "LIBRARY_PATH": "/x"}))
+    err = capsys.readouterr().err
+    assert "LIBRARY_PATH, PATH" in err and "/secret/path" not in err
+
+
+def test_hooks(tmp_path, capsys):
+    (tmp_path / "bin").mkdir()
+    hooks.run_hook("pre_compile", tmp_path, {"PATH": "/usr/bin:/bin"})  # no hook: nothing happens
+    assert capsys.readouterr().out == ""
+    hook = tmp_path / "bin" / "post_compile"
+    hook.write_text("#!/bin/sh\necho \"hello $GREETING\"\n")  # not executable: made so
+    hooks.run_hook("post_compile", tmp_path, {"PATH": "/usr/bin:/bin", "GREETING": "there"})
+    assert capsys.readouterr().out == "-----> Running bin/post_compile hook\n       hello there\n"
+    hook.write_text("#!/bin/sh\nexit 4\n")
+    with pytest.raises(BuildError, match="Failed to run the bin/post_compile script"):
+        hooks.run_hook("post_compile", tmp_path, {"PATH": "/usr/bin:/bin"})
