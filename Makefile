@@ -15,7 +15,7 @@ PYTEST := $(VENV)/bin/pytest
 JOBS ?= 2
 SYSTEM_PACKAGES := debootstrap patchelf binutils zstd
 
-.PHONY: setup run test test-unit test-integration test-heroku-22 test-heroku-24 test-heroku-26 clean
+.PHONY: setup run bench test test-unit test-integration test-heroku-22 test-heroku-24 test-heroku-26 clean
 
 setup: $(VENV)/.installed
 	@missing=""; for tool in debootstrap patchelf strip zstd; do command -v $$tool >/dev/null || missing=1; done; \
@@ -31,6 +31,11 @@ $(VENV)/.installed: requirements.txt
 
 run: setup
 	STACK=$(STACK) TEST_STACK=$(STACK) $(PYTHON) test/run_sample.py $(FIXTURE)
+
+# Build times (empty cache, unchanged rebuild, changed requirements): a
+# script to rerun, not a test. APPS="flask_app uv_app" REPEAT=3 narrow it.
+bench: setup
+	TEST_STACK=$(STACK) $(PYTHON) test/benchmark.py
 
 test: test-unit test-heroku-24
 
