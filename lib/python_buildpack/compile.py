@@ -51,9 +51,9 @@ def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
     timeouts = Timeouts.from_config(config)
     cache = BuildCache(dirs.cache)
     hook_dirs = {"BUILD_DIR": dirs.build, "CACHE_DIR": dirs.cache, "ENV_DIR": dirs.env}
-    hooks.warn_about_protected_config_vars(config)
+    app_config = hooks.app_config(config)
 
-    hooks.run_hook("pre_compile", dirs.build, hooks.app_environment(runtime_env.clean_env(environ), config, hook_dirs))
+    hooks.run_hook("pre_compile", dirs.build, hooks.app_environment(runtime_env.clean_env(environ), app_config, hook_dirs))
     checks.no_existing_python_dir(dirs.build)
     manager = package_manager.detect(dirs.build)
     output.step(f"Using the {manager.label} package manager ({manager.file_name})")
@@ -90,7 +90,7 @@ def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
         if restored.dependencies_unchanged:
             output.info(f"The install runs again since {dependencies.reinstall_reason}.")
         manager.install_dependencies(context)
-    app_env = hooks.app_environment(env, config, hook_dirs)
+    app_env = hooks.app_environment(env, app_config, hook_dirs)
     if nltk.download_corpora(location, dirs.build, app_env):
         tool_env = tool_env.with_nltk_data(location)
     if install_test:

@@ -13,17 +13,18 @@ from .commands import run_streamed
 from .config_vars import BuildConfig
 
 
-def app_environment(env: Mapping[str, str], config: BuildConfig, dirs: Mapping[str, Path]) -> dict[str, str]:
-    """The build env plus the app's config vars (all but the protected names)
-    and BUILD_DIR, CACHE_DIR and ENV_DIR."""
-    app_config, _ignored = config.app_config()
-    return {**env, **app_config, **{name: str(path) for name, path in dirs.items()}}
-
-
-def warn_about_protected_config_vars(config: BuildConfig) -> None:
-    _config, ignored = config.app_config()
+def app_config(config: BuildConfig) -> dict[str, str]:
+    """The app's config vars for its code at build time, warning about the
+    protected names left out."""
+    values, ignored = config.app_config()
     if ignored:
         output.warning(errors.protected_config_vars_warning(ignored))
+    return values
+
+
+def app_environment(env: Mapping[str, str], app_config: Mapping[str, str], dirs: Mapping[str, Path]) -> dict[str, str]:
+    """The build env plus the app's config vars and BUILD_DIR, CACHE_DIR and ENV_DIR."""
+    return {**env, **app_config, **{name: str(path) for name, path in dirs.items()}}
 
 
 def run_hook(name: str, build_dir: Path, env: Mapping[str, str]) -> None:
