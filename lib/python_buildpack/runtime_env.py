@@ -59,7 +59,7 @@ def link_app_dir(build_dir: Path, app_dir: Path = APP_DIR) -> PythonLocation:
         temporary.symlink_to(install_dir)
         temporary.replace(app_home)
     except OSError as error:
-        problem = error.strerror and f"{error.filename or app_home}: {error.strerror}" or str(error)
+        problem = f"{error.filename or app_home}: {error.strerror}" if error.strerror else str(error)
         return PythonLocation(install_dir, install_dir, link_problem=problem)
     return PythonLocation(install_dir, app_home)
 
