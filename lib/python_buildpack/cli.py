@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import traceback
 from pathlib import Path
 from typing import Callable, Sequence

@@ -11,6 +11,7 @@ from typing import Mapping, Optional
 
 from . import errors
 from .cache import BuildCache
+from .commands import CommandResult
 from .config_vars import BuildConfig
 from .runtime_env import PythonLocation
 
@@ -79,6 +80,10 @@ class PackageManager:
     # Whether a changed dependency file discards the cached install (pip
     # can't remove what a requirements file no longer lists; sync can).
     discard_cache_on_change: bool = True
+    # Output of a failed install that means the lockfile is out of date,
+    # and the command that updates it.
+    outdated_markers: tuple[str, ...] = ()
+    lock_command: str = ""
 
     @property
     def version(self) -> str:
@@ -95,6 +100,12 @@ class PackageManager:
 
     def install_dependencies(self, context: InstallContext) -> None:
         raise NotImplementedError
+
+    def install_failed(self, result: CommandResult, shown: str) -> errors.BuildError:
+        """The error for a failed dependency install: an outdated lockfile, or the tool's failure."""
+        if self.outdated_markers and result.mentions(*self.outdated_markers):
+            return errors.lockfile_outdated(self.file_name, self.lock_command)
+        return errors.dependencies_install_failed(self.label, shown)
 
 
 class LockfileSync(PackageManager):
@@ -146,6 +157,13 @@ def detect(build_dir: Path) -> PackageManager:
 
 def _present(path: Path) -> bool:
     return path.exists() or path.is_symlink()
+
+
+def installed_version(prefix: Path, package: str) -> Optional[str]:
+    """The version of `package` installed in the Python environment at `prefix`."""
+    for dist_info in prefix.glob(f"lib/python3*/site-packages/{package}-*.dist-info"):
+        return dist_info.name[len(f"{package}-"):-len(".dist-info")]
+    return None
 
 
 def _pyproject_tool(build_dir: Path) -> Optional[str]:

@@ -11,7 +11,7 @@ from typing import Mapping, Optional
 
 from . import bundled_pip, errors, output
 from .commands import run_streamed
-from .package_manager import Dependencies, InstallContext, PackageManager
+from .package_manager import Dependencies, InstallContext, PackageManager, installed_version
 from .runtime_env import PythonLocation
 
 
@@ -33,12 +33,6 @@ class Pip(PackageManager):
                              with_tests=context.install_test)
 
 
-def installed_pip_version(location: PythonLocation) -> Optional[str]:
-    for dist_info in location.install_dir.glob("lib/python3*/site-packages/pip-*.dist-info"):
-        return dist_info.name[len("pip-"):-len(".dist-info")]
-    return None
-
-
 def install_pip(
     location: PythonLocation,
     version: str,
@@ -46,7 +40,7 @@ def install_pip(
     settings: Mapping[str, str],
     pip_cache_dir: Optional[Path],
 ) -> None:
-    if installed_pip_version(location) == version:
+    if installed_version(location.install_dir, "pip") == version:
         output.step(f"Using cached pip {version}")
         return
     output.step(f"Installing pip {version}")

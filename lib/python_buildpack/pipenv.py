@@ -14,22 +14,23 @@ from typing import Optional
 
 from . import bundled_pip, errors, output, python_version
 from .commands import run_streamed
-from .package_manager import Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint
-
-_OUTDATED = ("is out of date", "Pipfile.lock is out of date")
-
+from .package_manager import (
+    Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint, installed_version,
+)
 
 class Pipenv(PackageManager):
     name = "pipenv"
     label = "Pipenv"
     file_name = "Pipfile.lock"
+    outdated_markers = ("is out of date",)
+    lock_command = "pipenv lock"
 
     def dependencies(self, build_dir: Path) -> Dependencies:
         return Dependencies(file_fingerprint(build_dir / "Pipfile.lock"), _reinstall_reason(build_dir))
 
     def install_tool(self, context: InstallContext) -> None:
         root = context.location.install_dir / "pipenv"
-        if (root / "bin" / "pipenv").exists() and _installed_version(root) == self.version:
+        if (root / "bin" / "pipenv").exists() and installed_version(root / "venv", "pipenv") == self.version:
             output.step(f"Using cached Pipenv {self.version}")
             return
         output.step(f"Installing Pipenv {self.version}")
@@ -66,9 +67,7 @@ class Pipenv(PackageManager):
         }
         result = run_streamed(command, env, cwd=context.build_dir)
         if not result.ok:
-            if result.mentions(*_OUTDATED):
-                raise errors.lockfile_outdated("Pipfile.lock", "pipenv lock")
-            raise errors.dependencies_install_failed("Pipenv", shown)
+            raise self.install_failed(result, shown)
 
 
 def python_version_from_lock(build_dir: Path) -> Optional[str]:
@@ -87,12 +86,6 @@ def python_version_from_lock(build_dir: Path) -> Optional[str]:
     if not isinstance(value, str) or not python_version.is_valid_version(value):
         raise errors.pipfile_lock_invalid_version(str(value))
     return value
-
-
-def _installed_version(root: Path) -> Optional[str]:
-    for dist_info in root.glob("venv/lib/python3*/site-packages/pipenv-*.dist-info"):
-        return dist_info.name[len("pipenv-"):-len(".dist-info")]
-    return None
 
 
 def _reinstall_reason(build_dir: Path) -> Optional[str]:

@@ -16,13 +16,14 @@ from .commands import run_streamed
 from .package_manager import InstallContext, LockfileSync, ToolEnvironment
 
 INDEX_SETTINGS = r"POETRY_(HTTP_BASIC_.+_(USERNAME|PASSWORD)|REPOSITORIES_.+|PYPI_TOKEN_.+|CERTIFICATES_.+)"
-_OUTDATED = ("changed significantly since poetry.lock was last generated", "poetry.lock is not consistent")
 
 
 class Poetry(LockfileSync):
     name = "poetry"
     label = "Poetry"
     file_name = "poetry.lock"
+    outdated_markers = ("changed significantly since poetry.lock was last generated", "poetry.lock is not consistent")
+    lock_command = "poetry lock"
     local_source_markers = ('type = "directory"', 'type = "file"', 'type = "git"')
 
     def installs_project_itself(self, build_dir: Path) -> Optional[str]:
@@ -75,9 +76,7 @@ class Poetry(LockfileSync):
             line_filter=lambda line: None if "Skipping virtualenv creation" in line else line,
         )
         if not result.ok:
-            if result.mentions(*_OUTDATED):
-                raise errors.lockfile_outdated("poetry.lock", "poetry lock")
-            raise errors.dependencies_install_failed("Poetry", shown)
+            raise self.install_failed(result, shown)
 
 
 def _python_id(context: InstallContext) -> str:

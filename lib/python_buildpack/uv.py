@@ -18,13 +18,14 @@ from .commands import run_streamed
 from .package_manager import InstallContext, LockfileSync, ToolEnvironment
 
 INDEX_SETTINGS = r"UV_(INDEX|DEFAULT_INDEX|INDEX_URL|EXTRA_INDEX_URL|INDEX_STRATEGY|KEYRING_PROVIDER|INDEX_.+_(USERNAME|PASSWORD)|NATIVE_TLS|INSECURE_HOST)"
-_OUTDATED = ("needs to be updated, but `--locked` was provided",)
 
 
 class Uv(LockfileSync):
     name = "uv"
     label = "uv"
     file_name = "uv.lock"
+    outdated_markers = ("needs to be updated, but `--locked` was provided",)
+    lock_command = "uv lock"
     local_source_markers = ("source = { path", "source = { directory", "source = { editable", "source = { git")
 
     def installs_project_itself(self, build_dir: Path) -> Optional[str]:
@@ -78,6 +79,4 @@ class Uv(LockfileSync):
             env, cwd=context.build_dir,
         )
         if not result.ok:
-            if result.mentions(*_OUTDATED):
-                raise errors.lockfile_outdated("uv.lock", "uv lock")
-            raise errors.dependencies_install_failed("uv", shown)
+            raise self.install_failed(result, shown)

@@ -117,7 +117,7 @@ def test_install_dependencies(location, fp, tmp_path, capsys):
     args = [str(home / "bin/python"), "-m", "pip", "install", "-r", "requirements.txt", "--no-input",
             "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
             f"--src={home / 'src'}", f"--cache-dir={tmp_path / 'pip'}"]
-    fp.register(args, stdout=f"Requirement already satisfied: flask in /app/.heroku/python/lib/python3.12/site-packages (3.1.3)\n")
+    fp.register(args, stdout="Requirement already satisfied: flask in /app/.heroku/python/lib/python3.12/site-packages (3.1.3)\n")
     pip.install_dependencies(location, tmp_path, {}, {}, tmp_path / "pip")
     out = capsys.readouterr().out
     assert "-----> Installing dependencies using 'pip install -r requirements.txt'" in out
