@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 APP_DIR = Path("/app")
 APP_PYTHON_HOME = APP_DIR / ".heroku" / "python"
@@ -104,8 +104,7 @@ def write_profile_script(
     """
     target = build_dir / ".profile.d" / "python.sh"
     target.parent.mkdir(parents=True, exist_ok=True)
-    additions = "".join(_shell_prepend("PATH", directory) for directory in path)
-    additions += "".join(f'export {name}="{value}"\n' for name, value in (variables or {}).items())
+    additions = _settings_script(path, variables, quote=lambda value: value)  # $HOME must expand
     script = PROFILE_SCRIPT.read_text(encoding="utf-8")
     if additions:
         script += "\n# The package manager's settings.\n" + additions
@@ -123,6 +122,15 @@ def _shell_prepend(name: str, directory: str) -> str:
         f'*) export {name}="{directory}${{{name}:+:${{{name}}}}}" ;;\n'
         "esac\n"
     )
+
+
+def _settings_script(
+    path: Sequence[str], variables: Optional[Mapping[str, str]], quote: Callable[[str], str]
+) -> str:
+    """Shell lines putting `path` first on PATH and exporting `variables`."""
+    lines = [_shell_prepend("PATH", quote(directory)) for directory in path]
+    lines += [f'export {name}="{quote(value)}"\n' for name, value in (variables or {}).items()]
+    return "".join(lines)
 
 
 def _double_quoted(text: str) -> str:
@@ -149,9 +157,7 @@ def export_script(
         + 'export LANG="${LANG:-C.UTF-8}"\n'
         + "export PIP_DISABLE_PIP_VERSION_CHECK=1\n"
     )
-    script += "".join(_shell_prepend("PATH", _double_quoted(directory)) for directory in path)
-    script += "".join(f'export {name}="{_double_quoted(value)}"\n' for name, value in (variables or {}).items())
-    return script
+    return script + _settings_script(path, variables, quote=_double_quoted)
 
 
 def write_export(
