@@ -13,6 +13,7 @@ from typing import Mapping, Optional
 from . import errors, output
 from .commands import run_streamed
 from .config_vars import BuildConfig
+from .package_manager import has_module
 from .runtime_env import PythonLocation
 
 
@@ -22,12 +23,8 @@ def find_manage_py(build_dir: Path) -> Optional[Path]:
     return found[0] if found else None
 
 
-def django_installed(location: PythonLocation) -> bool:
-    return any(location.install_dir.glob("lib/python3*/site-packages/django/__init__.py"))
-
-
 def collectstatic(location: PythonLocation, build_dir: Path, config: BuildConfig, env: Mapping[str, str]) -> None:
-    if not django_installed(location):
+    if not has_module(location.install_dir, "django"):
         return
     disabled = config.get("DISABLE_COLLECTSTATIC")
     if disabled and disabled != "0":

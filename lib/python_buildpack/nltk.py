@@ -12,6 +12,7 @@ from typing import Mapping
 
 from . import errors, output
 from .commands import run_streamed
+from .package_manager import has_module
 from .runtime_env import PythonLocation
 
 # Downloads each package, stopping at the first that fails; NLTK's own
@@ -27,10 +28,6 @@ for name in names:
 """
 
 
-def nltk_installed(location: PythonLocation) -> bool:
-    return any(location.install_dir.glob("lib/python3*/site-packages/nltk/__init__.py"))
-
-
 def read_nltk_txt(path: Path) -> list[str]:
     lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines())
     return [name for line in lines for name in line.split() if name]
@@ -38,7 +35,7 @@ def read_nltk_txt(path: Path) -> list[str]:
 
 def download_corpora(location: PythonLocation, build_dir: Path, env: Mapping[str, str]) -> bool:
     """Download nltk.txt's corpora; True if NLTK_DATA should be set."""
-    if not nltk_installed(location):
+    if not has_module(location.install_dir, "nltk"):
         return False
     nltk_txt = build_dir / "nltk.txt"
     if not nltk_txt.is_file():

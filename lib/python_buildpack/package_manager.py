@@ -166,6 +166,11 @@ def installed_version(prefix: Path, package: str) -> Optional[str]:
     return None
 
 
+def has_module(prefix: Path, module: str) -> bool:
+    """Whether the Python environment at `prefix` has the top-level package `module`."""
+    return any(prefix.glob(f"lib/python3*/site-packages/{module}/__init__.py"))
+
+
 def _pyproject_tool(build_dir: Path) -> Optional[str]:
     """'poetry' or 'uv' when pyproject.toml shows which tool the app uses."""
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import errors, output
+from .package_manager import has_module
 
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z_][\w.]*)["']""")
 
@@ -22,7 +23,7 @@ def default_web_process(build_dir: Path) -> Optional[str]:
     manage_py = build_dir / "manage.py"
     if not manage_py.is_file():
         return None
-    if not any((build_dir / ".heroku" / "python").glob("lib/python3*/site-packages/gunicorn/__init__.py")):
+    if not has_module(build_dir / ".heroku" / "python", "gunicorn"):
         return None
     match = _SETTINGS_MODULE.search(manage_py.read_text(encoding="utf-8", errors="replace"))
     if not match:
