@@ -15,7 +15,7 @@ PYTEST := $(VENV)/bin/pytest
 JOBS ?= 2
 SYSTEM_PACKAGES := debootstrap patchelf binutils zstd
 
-.PHONY: setup run bench test test-unit test-integration test-heroku-22 test-heroku-24 test-heroku-26 clean
+.PHONY: setup vendor run bench test test-unit test-integration test-heroku-22 test-heroku-24 test-heroku-26 clean
 
 setup: $(VENV)/.installed
 	@missing=""; for tool in debootstrap patchelf strip zstd; do command -v $$tool >/dev/null || missing=1; done; \
@@ -28,6 +28,11 @@ $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
+
+# Re-creates vendor/python/ (the libraries the buildpack imports) from the
+# pins in vendor/requirements.txt: bump a pin, run this, commit vendor/.
+vendor: $(VENV)/.installed
+	PYTHON=$(PYTHON) vendor/update.sh
 
 run: setup
 	STACK=$(STACK) TEST_STACK=$(STACK) $(PYTHON) test/run_sample.py $(FIXTURE)
