@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from . import (
-    checks, django, editables, errors, hooks, nltk, output, package_manager, pipenv, pyproject, python_runtime, python_version,
+    checks, django, editables, errors, hooks, nltk, output, package_manager, pipenv, python_runtime, python_version,
     release, runtime_env,
 )
 from .cache import BuildCache, CacheKey, Restored
@@ -112,11 +112,11 @@ def choose_python(
 ) -> PythonChoice:
     """What the app asks for, then the exact release to install."""
     versions = python_version.load_versions()
-    project = pyproject.read(build_dir) if manager.name in ("poetry", "uv") else None
+    ranges = manager.python_ranges(build_dir)
     requested = python_version.read_requested_version(
         build_dir, versions, cache.cached_python_version(),
         pipfile_lock_reader=pipenv.python_version_from_lock if manager.name == "pipenv" else None,
-        requires_python=_requires_python(build_dir, project),
+        ranges=ranges,
     )
     output.step(python_version.describe_choice(requested))
     python_version.check_supported(requested, versions)
@@ -134,25 +134,18 @@ def choose_python(
         if cached is None:
             raise
         output.warning(errors.mirror_unreachable_warning(failure.url, failure.cause, cached))
+        if manager.enforces_python_range:
+            python_version.check_ranges(requested, cached, ranges, manager.lock_command)
         return PythonChoice(requested, cached, mirror, None)
 
     available = manifest.versions_for(stack) if manifest else None
     version = python_version.resolve(requested, versions, available)
     python_runtime.check_available(requested.text, version, requested.origin, stack, mirror, manifest)
-    if project is not None and project.requires_python and not python_version.satisfies(version, project.requires_python):
-        raise errors.requires_python_conflict(version, requested.origin, project.requires_python)
+    if manager.enforces_python_range:
+        python_version.check_ranges(requested, version, ranges, manager.lock_command)
     for warning in python_version.warnings_for(requested, version, versions):
         output.warning(warning)
     return PythonChoice(requested, version, mirror, manifest)
-
-
-def _requires_python(build_dir: Path, project: Optional[pyproject.Pyproject]) -> Optional[str]:
-    """pyproject.toml's requires-python, read only when no file names a version."""
-    if any((build_dir / name).exists() for name in ("runtime.txt", ".python-version")):
-        return None
-    if project is None:
-        project = pyproject.read(build_dir)
-    return project.requires_python if project else None
 
 
 def install_python(

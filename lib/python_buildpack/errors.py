@@ -283,57 +283,87 @@ manifest has.""",
     )
 
 
-def packaging_missing() -> BuildError:
-    return BuildError(
-        "The build image's Python has no 'packaging' module.",
-        "The buildpack reads version ranges with the 'packaging' library of the "
-        "build image's python3\n(Debian/Ubuntu package python3-packaging). Use a "
-        "current build image, which has it.",
-    )
-
-
 def pyproject_invalid(problem: str) -> BuildError:
+    """`problem` completes "pyproject.toml ...": "isn't valid TOML: ... (at line 3, column 9)"."""
     return BuildError(
         "Unable to read pyproject.toml.",
         f"""\
-pyproject.toml isn't valid TOML: {problem}
+The app's pyproject.toml (in its root directory) {problem}.
 
-Fix the file (any TOML linter, or 'uv lock' / 'poetry check', points at the
-error), then commit it.""",
+The buildpack reads it for the Python versions the project allows, as the
+package managers do. Fix the file, then commit it: 'poetry check', 'uv lock'
+or any TOML checker shows what is wrong.""",
     )
 
 
-def requires_python_invalid(spec: str) -> BuildError:
+def _toml_key(key: str, text: str) -> str:
+    """A pyproject.toml key and value as the user wrote them."""
+    table, _, name = key.rpartition(" ") if key.startswith("[") else ("[project]", "", key)
+    return f"    {table}\n    {name} = \"{text}\""
+
+
+def python_range_invalid(file: str, key: str, text: str, reason: str, poetry: bool) -> BuildError:
+    if poetry:
+        fix = """\
+Use a constraint Poetry reads, such as "^3.12", "3.12.*" or ">=3.12,<3.15",
+then run 'poetry lock' and commit both files."""
+    else:
+        fix = """\
+Use a PEP 440 version range, as uv and pip read it, such as ">=3.12" or
+"==3.13.*", or pin the version in a .python-version file."""
     return BuildError(
-        "Invalid requires-python in pyproject.toml.",
+        f"Invalid {key} in {file}.",
         f"""\
-The [project] table of pyproject.toml has:
-    requires-python = "{spec}"
-which isn't a valid version range. Use a range such as ">=3.12" or
-"==3.13.*", or pin the version in a .python-version file.""",
+{file} has:
+{_toml_key(key, text)}
+which isn't a valid version range ({reason}).
+
+{fix}""",
     )
 
 
-def requires_python_unsatisfiable(spec: str, oldest: str, newest: str) -> BuildError:
+def python_range_unsatisfiable(ranges: Sequence[tuple[str, str]], oldest: str, newest: str) -> BuildError:
+    """`ranges`: each key and its text; no supported version satisfies them all."""
+    title = (
+        f"No supported Python version satisfies {ranges[0][0]}." if len(ranges) == 1
+        else "No supported Python version satisfies both Python ranges in pyproject.toml."
+    )
+    shown = "\n".join(_toml_key(key, text) for key, text in ranges)
     return BuildError(
-        "No supported Python version satisfies requires-python.",
+        title,
         f"""\
-pyproject.toml has requires-python = "{spec}", and no Python version this
-buildpack supports (Python {oldest} to {newest}) is in that range.
+pyproject.toml has:
+{shown}
+and no Python version this buildpack supports (Python {oldest} to {newest})
+is in {"that range" if len(ranges) == 1 else "both ranges"}.
 
 Widen the range, or pin a supported version in a .python-version file.""",
     )
 
 
-def requires_python_conflict(version: str, origin: str, spec: str) -> BuildError:
+def python_range_conflict(
+    requested: str, version: str, origin: str, key: str, text: str, lock_command: str, bare_major: bool
+) -> BuildError:
+    """The chosen `version` (from `requested`, read from `origin`) is outside
+    pyproject.toml's `key`. `bare_major`: the range is a bare `3.12`, which
+    Poetry reads as 3.12.0 only."""
+    asked = _asked_for(origin, requested) + ("" if requested == version else f" ({version})")
+    where = origin if origin not in ("default", "cached", "pyproject.toml") else ".python-version"
+    relock = f" (then run '{lock_command}' and commit both files)" if lock_command else ""
+    major = text.strip().lstrip("=")
+    note = (
+        f"\n\nNote: Poetry reads a bare version as that exact version: '{text}' allows\n"
+        f"Python {major}.0 only. For any {major} release, write '{major}.*' or '~{major}'."
+        if bare_major else ""
+    )
     return BuildError(
-        "The Python version doesn't satisfy the project's requires-python.",
+        f"The Python version doesn't satisfy the project's {key}.",
         f"""\
-{_asked_for(origin, version)}, but pyproject.toml says:
-    requires-python = "{spec}"
+{asked}, but pyproject.toml's
+{key} = '{text}' doesn't allow it.
 
-Change the version in {origin if origin not in ("default", "cached") else ".python-version"}
-to one in that range, or change requires-python.""",
+Change one of them: the version in {where}, or
+{key} in pyproject.toml{relock}.{note}""",
     )
 
 

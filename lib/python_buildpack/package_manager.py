@@ -14,6 +14,8 @@ from .cache import BuildCache
 from .commands import CommandResult
 from .config_vars import BuildConfig
 from .runtime_env import PythonLocation
+from . import pyproject, python_range, python_version
+from .python_range import PythonRange
 
 REQUIREMENTS_DIR = Path(__file__).resolve().parents[2] / "requirements"
 
@@ -84,10 +86,25 @@ class PackageManager:
     # and the command that updates it.
     outdated_markers: tuple[str, ...] = ()
     lock_command: str = ""
+    # Whether the tool refuses a Python that pyproject.toml's range doesn't
+    # allow (Poetry, uv): the build checks the chosen version first, with a
+    # clearer message.
+    enforces_python_range: bool = False
 
     @property
     def version(self) -> str:
         return pinned_version(self.name)
+
+    def python_ranges(self, build_dir: Path) -> tuple[PythonRange, ...]:
+        """pyproject.toml's Python version ranges, read as this tool reads them.
+
+        pip and Pipenv don't check requires-python (PEP 440) when they install
+        the app's dependencies: it only picks the version when no file names
+        one, so only then is pyproject.toml read.
+        """
+        if python_version.names_version(build_dir):
+            return ()
+        return requires_python_range(build_dir)
 
     def dependencies(self, build_dir: Path) -> Dependencies:
         raise NotImplementedError
@@ -106,6 +123,13 @@ class PackageManager:
         if self.outdated_markers and result.mentions(*self.outdated_markers):
             return errors.lockfile_outdated(self.file_name, self.lock_command)
         return errors.dependencies_install_failed(self.label, shown)
+
+
+def requires_python_range(build_dir: Path) -> tuple[PythonRange, ...]:
+    """[project] requires-python as a PEP 440 range, if the app has one."""
+    project = pyproject.read(build_dir)
+    found = python_range.pep440(python_range.REQUIRES_PYTHON, project.requires_python if project else None)
+    return (found,) if found else ()
 
 
 class LockfileSync(PackageManager):

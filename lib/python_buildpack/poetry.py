@@ -11,9 +11,10 @@ import shutil
 from pathlib import Path
 from typing import Optional
 
-from . import bundled_pip, errors, output, pyproject
+from . import bundled_pip, errors, output, pyproject, python_range
 from .commands import run_streamed
 from .package_manager import InstallContext, LockfileSync, ToolEnvironment
+from .python_range import PythonRange
 
 INDEX_SETTINGS = r"POETRY_(HTTP_BASIC_.+_(USERNAME|PASSWORD)|REPOSITORIES_.+|PYPI_TOKEN_.+|CERTIFICATES_.+)"
 
@@ -25,6 +26,22 @@ class Poetry(LockfileSync):
     outdated_markers = ("changed significantly since poetry.lock was last generated", "poetry.lock is not consistent")
     lock_command = "poetry lock"
     local_source_markers = ('type = "directory"', 'type = "file"', 'type = "git"')
+    enforces_python_range = True
+
+    def python_ranges(self, build_dir: Path) -> tuple[PythonRange, ...]:
+        """requires-python and [tool.poetry.dependencies] python, both in
+        Poetry's syntax (poetry-core reads requires-python with the same
+        parser). Poetry 1 style projects have only the latter; Poetry checks
+        the running Python against it, and requires it to be within
+        requires-python, so a version must satisfy both."""
+        project = pyproject.read(build_dir)
+        if project is None:
+            return ()
+        found = (
+            python_range.poetry(python_range.REQUIRES_PYTHON, project.requires_python),
+            python_range.poetry(python_range.POETRY_PYTHON, project.poetry_python),
+        )
+        return tuple(each for each in found if each is not None)
 
     def installs_project_itself(self, build_dir: Path) -> Optional[str]:
         project = pyproject.read(build_dir)

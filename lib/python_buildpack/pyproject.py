@@ -1,77 +1,86 @@
 """What the buildpack reads from pyproject.toml.
 
-tomllib is in the standard library from Python 3.11; on heroku-22 (3.10)
-a small reader handles the few keys the buildpack needs.
+With the standard library's tomllib where it exists (Python 3.11+), else the
+vendored tomli (heroku-22's Python 3.10): the same parser, so every image
+reads the file the same way, and as strictly as the package managers do.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from . import errors
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+FILE = "pyproject.toml"
+
 
 @dataclass(frozen=True)
 class Pyproject:
-    requires_python: Optional[str]
+    requires_python: Optional[str]  # [project] requires-python
     has_build_system: bool  # uv installs such a project itself
     poetry_package_mode: bool  # Poetry installs the project itself unless false
+    poetry_python: Optional[str] = None  # [tool.poetry.dependencies] python
 
 
 def read(build_dir: Path) -> Optional[Pyproject]:
-    path = build_dir / "pyproject.toml"
+    path = build_dir / FILE
     if not path.is_file():
         return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise errors.pyproject_invalid("it isn't UTF-8 text") from None
-    data = _parse(text)
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
-    requires = project.get("requires-python")
+    data = _parse(path)
+    project = _table(data, "project")
+    poetry = _table(_table(data, "tool"), "poetry")
     return Pyproject(
-        requires_python=requires if isinstance(requires, str) and requires.strip() else None,
+        requires_python=_string(project.get("requires-python"), "[project] requires-python", ">=3.12"),
         has_build_system="build-system" in data,
-        poetry_package_mode=poetry.get("package-mode", True) is not False if isinstance(poetry, dict) else True,
+        poetry_package_mode=poetry.get("package-mode", True) is not False,
+        poetry_python=_string(_table(poetry, "dependencies").get("python"), "[tool.poetry.dependencies] python", "^3.12"),
     )
 
 
-def _parse(text: str) -> dict[str, Any]:
+def _parse(path: Path) -> dict[str, Any]:
     try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        return _parse_subset(text)
+        raw = path.read_bytes()
+    except OSError as error:
+        raise errors.pyproject_invalid(f"can't be read ({error.strerror or error})") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise errors.pyproject_invalid("starts with a byte order mark (BOM): save it as UTF-8 without one")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise errors.pyproject_invalid(
+            f"isn't UTF-8 text (byte {error.start + 1} can't be decoded): TOML files are UTF-8"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise errors.pyproject_invalid(str(error)) from None
+        # The message ends with the position: "... (at line 3, column 9)".
+        raise errors.pyproject_invalid(f"isn't valid TOML: {error}") from None
 
 
-_TABLE = re.compile(r"^\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(#.*)?$")
-_KEY_VALUE = re.compile(r"""^([A-Za-z0-9_\-]+)\s*=\s*("[^"]*"|'[^']*'|true|false)\s*(#.*)?$""")
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
-def _parse_subset(text: str) -> dict[str, Any]:
-    """Tables and their string or boolean keys; anything else is skipped."""
-    data: dict[str, Any] = {}
-    table = data
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("[["):
-            table = {}
-            continue
-        match = _TABLE.match(line)
-        if match:
-            table = data
-            for part in match.group(1).split("."):
-                table = table.setdefault(part.strip().strip("\"'"), {})
-            continue
-        match = _KEY_VALUE.match(line)
-        if match:
-            value = match.group(2)
-            table[match.group(1)] = value[1:-1] if value[0] in "\"'" else value == "true"
-    return data
+def _string(value: Any, key: str, example: str) -> Optional[str]:
+    """A version range's text; None when absent or blank."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise errors.pyproject_invalid(f"has {key} as {_kind(value)}, but it must be a string, such as \"{example}\"")
+    return value if value.strip() else None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a table" if isinstance(value, dict) else "a list" if isinstance(value, list) else "a date or time"

@@ -1,8 +1,9 @@
 """Which Python version the app gets, and why.
 
 Sources, first match wins: runtime.txt (deprecated), .python-version,
-Pipfile.lock (pipenv apps, a hook for later), the major version of the last
-build (sticky), the buildpack's default. The newest patch of each supported
+Pipfile.lock (pipenv apps), the ranges in pyproject.toml (requires-python;
+Poetry apps also [tool.poetry.dependencies] python), the major version of the
+last build (sticky), the buildpack's default. The newest patch of each supported
 major lives in python_versions.json.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from . import errors
+from .python_range import PythonRange, allowed_by_all, first_refusing, is_bare_major
 
 _INT = r"(0|[1-9][0-9]*)"
 _VERSION = re.compile(rf"^{_INT}\.{_INT}(?:\.{_INT})?$")
@@ -33,7 +35,7 @@ MISSPELLED_VERSION_FILES = (
 ORIGIN_RUNTIME_TXT = "runtime.txt"
 ORIGIN_VERSION_FILE = ".python-version"
 ORIGIN_PIPFILE_LOCK = "Pipfile.lock"
-ORIGIN_REQUIRES_PYTHON = "pyproject.toml"
+ORIGIN_PYPROJECT = "pyproject.toml"
 ORIGIN_CACHED = "cached"
 ORIGIN_DEFAULT = "default"
 
@@ -71,8 +73,9 @@ class RequestedVersion:
 
     text: str
     origin: str
-    # For requires-python: the range it was chosen from, and whether the
-    # last build's major version was kept because the range allows it.
+    # From pyproject.toml: the ranges it was chosen from, as the build log
+    # names them ("requires-python '>=3.12' in pyproject.toml allows"), and
+    # whether the last build's major version was kept because they allow it.
     detail: str = ""
     kept_from_cache: bool = False
 
@@ -160,6 +163,12 @@ def _read_runtime_txt(path: Path, default_major: str) -> str:
     return match.group(1)
 
 
+def names_version(build_dir: Path) -> bool:
+    """Whether runtime.txt or .python-version names the version (then
+    pyproject.toml's ranges don't choose it)."""
+    return any((build_dir / name).exists() or (build_dir / name).is_symlink() for name in ("runtime.txt", ".python-version"))
+
+
 def find_misspelled_version_file(build_dir: Path) -> Optional[str]:
     for name in MISSPELLED_VERSION_FILES:
         if (build_dir / name).exists() or (build_dir / name).is_symlink():
@@ -172,13 +181,12 @@ def read_requested_version(
     versions: PythonVersions,
     cached_version: Optional[str],
     pipfile_lock_reader: Optional[Callable[[Path], Optional[str]]] = None,
-    requires_python: Optional[str] = None,
+    ranges: Sequence[PythonRange] = (),
 ) -> RequestedVersion:
     """The version the app asks for, and where that came from.
 
     `pipfile_lock_reader` reads Pipfile.lock's version (pipenv apps);
-    `requires_python` is pyproject.toml's range, used when no file names a
-    version.
+    `ranges` are pyproject.toml's, used when no file names a version.
     """
     default = versions.default_major
     runtime_txt = build_dir / "runtime.txt"
@@ -202,50 +210,53 @@ def read_requested_version(
     if cached_version and is_valid_version(cached_version) and cached_version.count(".") == 2:
         cached_major = cached_version.rsplit(".", 1)[0]
 
-    if requires_python is not None:
-        return version_for_requires_python(requires_python, versions, cached_major)
+    if ranges:
+        return version_for_ranges(ranges, versions, cached_major)
     if cached_major:
         return RequestedVersion(cached_major, ORIGIN_CACHED)
     return RequestedVersion(default, ORIGIN_DEFAULT)
 
 
-def _specifier_set(spec: str):
-    try:
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    except ImportError:
-        raise errors.packaging_missing() from None
-    try:
-        return SpecifierSet(spec)
-    except InvalidSpecifier:
-        raise errors.requires_python_invalid(spec) from None
-
-
-def version_for_requires_python(
-    spec: str, versions: PythonVersions, cached_major: Optional[str]
+def version_for_ranges(
+    ranges: Sequence[PythonRange], versions: PythonVersions, cached_major: Optional[str]
 ) -> RequestedVersion:
-    """The version pyproject.toml's requires-python range points at.
+    """The version pyproject.toml's ranges point at (all of them allow it).
 
-    The last build's major version if the range allows it (no surprise
-    upgrades), else the newest supported major it allows.
+    The last build's major version if they allow it (no surprise upgrades),
+    else the newest supported major they allow. Within a major, the newest
+    patch allowed.
     """
-    allowed = _specifier_set(spec)
     majors = sorted(versions.latest_patch, key=major_key, reverse=True)
     if cached_major in majors:
         majors.remove(cached_major)
         majors.insert(0, cached_major)
+    detail = " and ".join(python_range.shown for python_range in ranges)
+    detail += " in pyproject.toml " + ("allows" if len(ranges) == 1 else "allow")
     for major in majors:
         latest_patch = int(versions.latest_patch[major].rsplit(".", 1)[1])
         for patch in range(latest_patch, -1, -1):
-            if allowed.contains(f"{major}.{patch}"):
+            if allowed_by_all(ranges, f"{major}.{patch}"):
                 text = major if patch == latest_patch else f"{major}.{patch}"
                 return RequestedVersion(
-                    text, ORIGIN_REQUIRES_PYTHON, detail=spec, kept_from_cache=major == cached_major
+                    text, ORIGIN_PYPROJECT, detail=detail, kept_from_cache=major == cached_major
                 )
-    raise errors.requires_python_unsatisfiable(spec, versions.oldest_major, versions.newest_major)
+    raise errors.python_range_unsatisfiable(
+        [(python_range.key, python_range.text) for python_range in ranges],
+        versions.oldest_major, versions.newest_major,
+    )
 
 
-def satisfies(full_version: str, spec: str) -> bool:
-    return _specifier_set(spec).contains(full_version)
+def check_ranges(
+    requested: RequestedVersion, full_version: str, ranges: Sequence[PythonRange], lock_command: str
+) -> None:
+    """The version to install must be one pyproject.toml's ranges allow:
+    the package manager would refuse it later, with a vaguer message."""
+    refusing = first_refusing(ranges, full_version)
+    if refusing is not None:
+        raise errors.python_range_conflict(
+            requested.text, full_version, requested.origin, refusing.key, refusing.text,
+            lock_command, is_bare_major(refusing),
+        )
 
 
 def check_supported(requested: RequestedVersion, versions: PythonVersions) -> None:
@@ -309,12 +320,9 @@ def _origin_file(origin: str) -> str:
 
 def describe_choice(requested: RequestedVersion) -> str:
     """The build log's step line for the chosen version."""
-    if requested.origin == ORIGIN_REQUIRES_PYTHON:
+    if requested.origin == ORIGIN_PYPROJECT:
         why = "the last build's major version, which" if requested.kept_from_cache else "the newest that"
-        return (
-            f"Using Python {requested.text}, {why} requires-python '{requested.detail}' in "
-            "pyproject.toml allows (no .python-version file)"
-        )
+        return f"Using Python {requested.text}, {why} {requested.detail} (no .python-version file)"
     if requested.origin == ORIGIN_DEFAULT:
         return f"No Python version was specified. Using the buildpack default: Python {requested.text}"
     if requested.origin == ORIGIN_CACHED:

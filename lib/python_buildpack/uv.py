@@ -15,7 +15,8 @@ from typing import Optional
 
 from . import bundled_pip, errors, output, pyproject
 from .commands import run_streamed
-from .package_manager import InstallContext, LockfileSync, ToolEnvironment
+from .package_manager import InstallContext, LockfileSync, ToolEnvironment, requires_python_range
+from .python_range import PythonRange
 
 INDEX_SETTINGS = r"UV_(INDEX|DEFAULT_INDEX|INDEX_URL|EXTRA_INDEX_URL|INDEX_STRATEGY|KEYRING_PROVIDER|INDEX_.+_(USERNAME|PASSWORD)|NATIVE_TLS|INSECURE_HOST)"
 
@@ -27,6 +28,12 @@ class Uv(LockfileSync):
     outdated_markers = ("needs to be updated, but `--locked` was provided",)
     lock_command = "uv lock"
     local_source_markers = ("source = { path", "source = { directory", "source = { editable", "source = { git")
+    enforces_python_range = True
+
+    def python_ranges(self, build_dir: Path) -> tuple[PythonRange, ...]:
+        """requires-python, which uv reads as PEP 440 (it rejects `3.12` or
+        `^3.12`), and checks against the Python it syncs into."""
+        return requires_python_range(build_dir)
 
     def installs_project_itself(self, build_dir: Path) -> Optional[str]:
         project = pyproject.read(build_dir)

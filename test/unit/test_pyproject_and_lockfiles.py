@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from python_buildpack import pipenv, pyproject, python_version as pv
+from python_buildpack import pipenv, pyproject, python_range, python_version as pv
 from python_buildpack.errors import BuildError
 from python_buildpack.poetry import Poetry
 from python_buildpack.uv import Uv
@@ -30,23 +31,66 @@ url = "https://example.com/simple/"
 """
 
 
-@pytest.mark.parametrize("parse", [pyproject._parse, pyproject._parse_subset])
-def test_reads_the_keys_the_buildpack_needs(tmp_path, monkeypatch, parse):
-    monkeypatch.setattr(pyproject, "_parse", parse)
+def test_reads_the_keys_the_buildpack_needs(tmp_path):
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    assert pyproject.read(tmp_path) == pyproject.Pyproject(">=3.11", True, False)
+    assert pyproject.read(tmp_path) == pyproject.Pyproject(">=3.11", True, False, None)
 
 
 def test_defaults(tmp_path):
     assert pyproject.read(tmp_path) is None
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    assert pyproject.read(tmp_path) == pyproject.Pyproject(None, False, True)
+    assert pyproject.read(tmp_path) == pyproject.Pyproject(None, False, True, None)
 
 
-def test_invalid_toml(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[project\nname = ")
-    with pytest.raises(BuildError, match="Unable to read pyproject.toml"):
+def test_poetry_python_and_full_toml(tmp_path):
+    # Multi-line strings, inline tables and arrays of tables: real TOML.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.poetry]\ndescription = """\n[not.a.table]\n"""\n'
+        '[tool.poetry.dependencies]\npython = "^3.12"\nflask = { version = "^3.1", extras = ["async"] }\n'
+        '[[tool.poetry.source]]\nname = "x"\n[project]\nrequires-python = \'\'\'>=3.11\'\'\'\n'
+    )
+    assert pyproject.read(tmp_path) == pyproject.Pyproject(">=3.11", False, True, "^3.12")
+
+
+def test_blank_requires_python_is_absent(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nrequires-python = ' '\n")
+    assert pyproject.read(tmp_path).requires_python is None
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"[project\nname = ", "isn't valid TOML: "),
+    (b"[project]\nname = 'x'\nname = 'y'\n", "(at line 3, column"),
+    (b"[project]\nname = '\xe9t\xe9'\n", "isn't UTF-8 text (byte 19 can't be decoded)"),
+    (b"\xef\xbb\xbf[project]\n", "starts with a byte order mark"),
+    (b"\xff\xfe[\x00p\x00", "isn't UTF-8 text"),
+    (b"[project]\nrequires-python = 3.12\n", "has [project] requires-python as a number, but it must be a string"),
+    (b"[tool.poetry.dependencies]\npython = { version = '^3.12' }\n",
+     "has [tool.poetry.dependencies] python as a table, but it must be a string"),
+])
+def test_unreadable_pyproject(tmp_path, content, problem):
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    with pytest.raises(BuildError) as error:
         pyproject.read(tmp_path)
+    assert error.value.title == "Unable to read pyproject.toml."
+    assert problem in error.value.body and "pyproject.toml" in error.value.body
+
+
+def test_pyproject_that_cant_be_read(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(BuildError) as error:
+        pyproject.read(tmp_path)
+    assert "can't be read (Permission denied)" in error.value.body
+
+
+def pep440(text):
+    return python_range.pep440("requires-python", text)
+
+
+def poetry(text, key="[tool.poetry.dependencies] python"):
+    return python_range.poetry(key, text)
 
 
 @pytest.mark.parametrize("spec, cached, expected", [
@@ -61,32 +105,102 @@ def test_invalid_toml(tmp_path):
     ("<3.12.5,>=3.12", None, "3.12.4"),
 ])
 def test_version_for_requires_python(versions, spec, cached, expected):
-    requested = pv.version_for_requires_python(spec, versions, cached)
-    assert (requested.text, requested.origin, requested.detail) == (expected, "pyproject.toml", spec)
+    requested = pv.version_for_ranges([pep440(spec)], versions, cached)
+    assert (requested.text, requested.origin) == (expected, "pyproject.toml")
+    assert requested.detail == f"requires-python '{spec}' in pyproject.toml allows"
     assert requested.kept_from_cache == (cached == expected)
 
 
-@pytest.mark.parametrize("spec, headline", [
-    ("<3.9", "No supported Python version satisfies requires-python."),
-    (">=4", "No supported Python version satisfies requires-python."),
-    ("3.12", "Invalid requires-python in pyproject.toml."),
-    (">=3.x", "Invalid requires-python in pyproject.toml."),
+@pytest.mark.parametrize("constraint, cached, expected", [
+    ("^3.12", None, "3.14"),
+    ("~3.12", None, "3.12"),
+    ("3.12.*", None, "3.12"),
+    (">=3.11 <3.14", None, "3.13"),
+    (">=3.11,<3.14", "3.11", "3.11"),
+    ("^3.10 || ^3.13", "3.12", "3.12"),
+    ("~3.11 || ~3.13", "3.12", "3.13"),
+    ("*", None, "3.14"),
+    # A bare version is exact to Poetry: 3.12 is 3.12.0.
+    ("3.12", None, "3.12.0"),
 ])
-def test_requires_python_errors(versions, spec, headline):
+def test_version_for_poetry_python(versions, constraint, cached, expected):
+    requested = pv.version_for_ranges([poetry(constraint)], versions, cached)
+    assert requested.text == expected
+    assert requested.detail == f"[tool.poetry.dependencies] python '{constraint}' in pyproject.toml allows"
+
+
+def test_version_for_both_poetry_ranges(versions):
+    ranges = [poetry(">=3.11", "requires-python"), poetry("~3.12")]
+    requested = pv.version_for_ranges(ranges, versions, "3.13")
+    assert requested.text == "3.12"
+    assert pv.describe_choice(requested) == (
+        "Using Python 3.12, the newest that requires-python '>=3.11' and [tool.poetry.dependencies] python "
+        "'~3.12' in pyproject.toml allow (no .python-version file)"
+    )
+
+
+@pytest.mark.parametrize("ranges, headline", [
+    ([pep440("<3.9")], "No supported Python version satisfies requires-python."),
+    ([pep440(">=4")], "No supported Python version satisfies requires-python."),
+    ([poetry("^2.7")], "No supported Python version satisfies [tool.poetry.dependencies] python."),
+    ([poetry("<3.12", "requires-python"), poetry("^3.12")],
+     "No supported Python version satisfies both Python ranges in pyproject.toml."),
+])
+def test_unsatisfiable_ranges(versions, ranges, headline):
     with pytest.raises(BuildError) as error:
-        pv.version_for_requires_python(spec, versions, None)
+        pv.version_for_ranges(ranges, versions, None)
     assert error.value.title == headline
+    assert "Python 3.10 to 3.14" in error.value.body
 
 
-def test_requires_python_comes_after_version_files_and_before_the_cache(tmp_path, versions):
-    assert pv.read_requested_version(tmp_path, versions, "3.11.2", requires_python=">=3.12").text == "3.14"
+@pytest.mark.parametrize("make, text, headline", [
+    (pep440, "3.12", "Invalid requires-python in pyproject.toml."),
+    (pep440, ">=3.x", "Invalid requires-python in pyproject.toml."),
+    (pep440, "^3.12", "Invalid requires-python in pyproject.toml."),
+    (poetry, "3.x", "Invalid [tool.poetry.dependencies] python in pyproject.toml."),
+    (poetry, "<>3.12", "Invalid [tool.poetry.dependencies] python in pyproject.toml."),
+    (poetry, ">=3.11,,<3.14", "Invalid [tool.poetry.dependencies] python in pyproject.toml."),
+])
+def test_invalid_ranges(make, text, headline):
+    with pytest.raises(BuildError) as error:
+        make(text)
+    assert error.value.title == headline
+    assert f'= "{text}"' in error.value.body
+
+
+def test_invalid_poetry_range_names_the_table():
+    with pytest.raises(BuildError) as error:
+        poetry("~=3.x")
+    assert '    [tool.poetry.dependencies]\n    python = "~=3.x"\n' in error.value.body
+    assert "poetry lock" in error.value.body
+
+
+def test_ranges_come_after_version_files_and_before_the_cache(tmp_path, versions):
+    ranges = [pep440(">=3.12")]
+    assert pv.read_requested_version(tmp_path, versions, "3.11.2", ranges=ranges).text == "3.14"
     (tmp_path / ".python-version").write_text("3.13\n")
-    assert pv.read_requested_version(tmp_path, versions, None, requires_python=">=3.12").origin == ".python-version"
+    assert pv.read_requested_version(tmp_path, versions, None, ranges=ranges).origin == ".python-version"
 
 
-def test_satisfies():
-    assert pv.satisfies("3.12.1", ">=3.12")
-    assert not pv.satisfies("3.11.7", ">=3.12")
+def test_check_ranges():
+    requested = pv.RequestedVersion("3.12", ".python-version")
+    pv.check_ranges(requested, "3.12.1", [pep440(">=3.12")], "uv lock")
+    with pytest.raises(BuildError) as error:
+        pv.check_ranges(pv.RequestedVersion("3.11", ".python-version"), "3.11.14",
+                        [poetry(">=3.11", "requires-python"), poetry("^3.12")], "poetry lock")
+    assert error.value.title == "The Python version doesn't satisfy the project's [tool.poetry.dependencies] python."
+    assert error.value.body.startswith(
+        ".python-version asks for Python 3.11 (3.11.14), but pyproject.toml's\n"
+        "[tool.poetry.dependencies] python = '^3.12' doesn't allow it."
+    )
+    assert "the version in .python-version, or\n[tool.poetry.dependencies] python in pyproject.toml" in error.value.body
+    assert "'poetry lock'" in error.value.body and "Note:" not in error.value.body
+
+
+def test_check_ranges_explains_a_bare_poetry_version():
+    with pytest.raises(BuildError) as error:
+        pv.check_ranges(pv.RequestedVersion("3.12", ".python-version"), "3.12.14", [poetry("3.12")], "poetry lock")
+    assert "'3.12' allows\nPython 3.12.0 only. For any 3.12 release, write '3.12.*' or '~3.12'." in error.value.body
 
 
 def write_lock(tmp_path, meta=None, default=None):
@@ -152,3 +266,41 @@ def test_uv_dependencies(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
     (tmp_path / "uv.lock").write_text('[[package]]\nname = "lib"\nsource = { editable = "libs/lib" }\n')
     assert "local paths or version control" in Uv().dependencies(tmp_path).reinstall_reason
+
+
+POETRY_PYPROJECT = "[project]\nname = 'x'\nrequires-python = '>=3.11'\n[tool.poetry.dependencies]\npython = '^3.12'\n"
+
+
+def test_poetry_reads_both_keys_in_its_syntax(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
+    ranges = Poetry().python_ranges(tmp_path)
+    assert [(r.key, r.text) for r in ranges] == [
+        ("requires-python", ">=3.11"), ("[tool.poetry.dependencies] python", "^3.12"),
+    ]
+    # Poetry 1 style: only the python dependency; requires-python in Poetry's syntax too.
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry.dependencies]\npython = '~3.12'\n")
+    assert [r.text for r in Poetry().python_ranges(tmp_path)] == ["~3.12"]
+    (tmp_path / "pyproject.toml").write_text("[project]\nrequires-python = '^3.12'\n")
+    assert Poetry().python_ranges(tmp_path)[0].allows("3.13.1")
+    # Read even with a .python-version: the chosen version is checked against them.
+    (tmp_path / ".python-version").write_text("3.12\n")
+    assert Poetry().python_ranges(tmp_path) and Poetry().enforces_python_range
+
+
+def test_uv_reads_requires_python_as_pep_440(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nrequires-python = '^3.12'\n")
+    with pytest.raises(BuildError, match="Invalid requires-python in pyproject.toml"):
+        Uv().python_ranges(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
+    assert [r.text for r in Uv().python_ranges(tmp_path)] == [">=3.11"]
+
+
+def test_pip_reads_requires_python_only_when_no_file_names_a_version(tmp_path):
+    from python_buildpack.pip import Pip
+
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    (tmp_path / ".python-version").write_text("3.12\n")
+    assert Pip().python_ranges(tmp_path) == () and not Pip().enforces_python_range
+    (tmp_path / ".python-version").unlink()
+    (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
+    assert [r.text for r in Pip().python_ranges(tmp_path)] == [">=3.11"]
