@@ -701,6 +701,80 @@ command locally in a clean environment.""",
     )
 
 
+# Known causes of failed installs (install_hints.py picks one by the output).
+
+def install_failed_gdal_missing(tool: str, command: str) -> BuildError:
+    return BuildError(
+        "Package installation failed since the GDAL library wasn't found.",
+        f"""\
+'{command}' failed ({tool}): a package needs the GDAL geospatial library
+('Could not find gdal-config' in the output above), and the build image
+doesn't have it.
+
+Add a buildpack that provides GDAL (with GEOS and PROJ) before this one, such
+as https://github.com/heroku/heroku-geo-buildpack:
+    heroku buildpacks:add --index 1 heroku-community/geo
+On dokku, list it first in the app's .buildpacks file. Packages such as
+Fiona, rasterio and pyogrio also have wheels that bundle GDAL: a version
+with a wheel for this Python avoids the build altogether.""",
+    )
+
+
+def install_failed_sqlite_headers_missing(tool: str, command: str) -> BuildError:
+    return BuildError(
+        "Package installation failed since the SQLite headers weren't found.",
+        f"""\
+'{command}' failed ({tool}): a package builds a C extension against SQLite
+('sqlite3.h: No such file or directory' in the output above), and the
+build image doesn't include SQLite's development headers.
+
+- Python's own 'sqlite3' module is always available: if the package only
+  provides SQLite access, remove it and use 'import sqlite3'.
+- For pysqlite3, use 'pysqlite3-binary' (a wheel with SQLite built in), or
+  pysqlite3 0.6.0 or newer, whose wheels need no headers.
+- Otherwise, add a buildpack that installs libsqlite3-dev (an apt buildpack)
+  before this one.""",
+    )
+
+
+def install_failed_broken_metadata(tool: str, command: str) -> BuildError:
+    return BuildError(
+        "One of your dependencies contains broken metadata.",
+        f"""\
+'{command}' failed ({tool}): a release the app pins has invalid package
+metadata, which pip 24.1 and newer refuse to install ('Please use pip<24.1'
+in the output above names the package and version).
+
+Upgrade that package to a release with valid metadata. For example, celery
+before 5.2.1 has this problem: use celery 5.2.1 or newer. Update the
+version in {_dependency_file(tool)}, then commit it.""",
+    )
+
+
+def install_failed_pg_config_missing(tool: str, command: str) -> BuildError:
+    return BuildError(
+        "Package installation failed since pg_config wasn't found.",
+        f"""\
+'{command}' failed ({tool}): psycopg2 is being built from source, which
+needs PostgreSQL's client library and its 'pg_config' program ('pg_config
+executable not found' in the output above), and the build has neither.
+
+- Use a package with the library built in instead: 'psycopg2-binary', or
+  psycopg 3 with 'psycopg[binary]'.
+- Or make libpq available to the build: a build image with libpq-dev, or an
+  apt buildpack installing libpq-dev before this one.""",
+    )
+
+
+def _dependency_file(tool: str) -> str:
+    return {
+        "pip": "requirements.txt",
+        "Pipenv": "the Pipfile (then run 'pipenv lock')",
+        "Poetry": "pyproject.toml (then run 'poetry lock')",
+        "uv": "pyproject.toml (then run 'uv lock')",
+    }.get(tool, "the app's dependency file")
+
+
 def hook_failed(name: str, returncode: int) -> BuildError:
     return BuildError(
         f"Failed to run the bin/{name} script.",

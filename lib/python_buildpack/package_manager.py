@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import errors
+from . import errors, install_hints
 from .cache import BuildCache
 from .commands import CommandResult
 from .config_vars import BuildConfig
@@ -122,7 +122,7 @@ class PackageManager:
         """The error for a failed dependency install: an outdated lockfile, or the tool's failure."""
         if self.outdated_markers and result.mentions(*self.outdated_markers):
             return errors.lockfile_outdated(self.file_name, self.lock_command)
-        return errors.dependencies_install_failed(self.label, shown)
+        return install_hints.install_error(result.output, self.label, shown)
 
 
 def requires_python_range(build_dir: Path) -> tuple[PythonRange, ...]:

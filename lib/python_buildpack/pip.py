@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import bundled_pip, errors, output
+from . import bundled_pip, errors, install_hints, output
 from .commands import run_streamed
 from .package_manager import Dependencies, InstallContext, PackageManager, installed_version
 from .runtime_env import PythonLocation
@@ -76,7 +76,7 @@ def install_dependencies(
         line_filter=lambda line: site_packages_note.sub("", line),
     )
     if not result.ok:
-        raise errors.dependencies_install_failed("pip", shown)
+        raise install_hints.install_error(result.output, "pip", shown)
 
 
 _URL_OR_PATH = re.compile(r"(://|^file:|^[./~]|\.whl$|\.tar\.gz$|\.zip$|\s@\s|^[^\s;]+@)")
