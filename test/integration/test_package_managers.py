@@ -4,6 +4,7 @@ and booted like pip apps; and each way their files can be wrong."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +96,32 @@ def test_requires_python_keeps_the_last_builds_major(herokuish, fixture_app, run
     assert f"-----> Using cached install of Python {runtime_archives.versions['3.11']}" in log
 
 
+# The Poetry fixture's pyproject.toml with a Poetry 1 style python dependency.
+POETRY_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "poetry_app"
+POETRY_PYTHON_KEY = (POETRY_FIXTURE / "pyproject.toml").read_text() + (
+    "\n[tool.poetry.dependencies]\npython = '{}'\n"
+)
+FIXTURE_POETRY_LOCK = (POETRY_FIXTURE / "poetry.lock").read_text()
+
+
+def test_poetry_python_dependency_chooses_the_version(herokuish, fixture_app, runtime_archives):
+    # `poetry lock` (requirements/poetry.txt) with python = '~3.12' added
+    # changes only these two lines of the fixture's lock (the test mirror has
+    # no 3.14, which '^3.12' would pick).
+    lock = (FIXTURE_POETRY_LOCK
+            .replace('python-versions = ">=3.11"', 'python-versions = "~3.12"')
+            .replace('content-hash = "68d7dad015ae34dbaf1b4172452dbcfc52be3857e77281a62495aea31054f191"',
+                     'content-hash = "9d2586b5e1fcf87a8e58907f7124bd16cb703e130ae22ca114c37b95b4cd5339"'))
+    source = fixture_app("poetry_app", {
+        ".python-version": None, "pyproject.toml": POETRY_PYTHON_KEY.format("~3.12"), "poetry.lock": lock,
+    })
+    log = ok(herokuish.build(source)).stdout
+    assert ("-----> Using Python 3.12, the newest that requires-python '>=3.11' and [tool.poetry.dependencies] "
+            "python '~3.12' in pyproject.toml allow (no .python-version file)") in log
+    assert f"-----> Installing Python {runtime_archives.versions['3.12']}" in log
+    assert herokuish.fetch("/").text.startswith("Hello from a poetry app on Python 3.12")
+
+
 @pytest.mark.parametrize("manager, files, headline", [
     ("uv", {".python-version": None}, "No Python version was specified."),
     ("uv", {"runtime.txt": "python-3.12\n"}, "The runtime.txt file isn't supported when using uv."),
@@ -102,6 +129,10 @@ def test_requires_python_keeps_the_last_builds_major(herokuish, fixture_app, run
     ("poetry", {".python-version": None, "pyproject.toml": "[project]\nname = 'x'\nrequires-python = '<3.9'\n"},
      "No supported Python version satisfies requires-python."),
     ("poetry", {"pyproject.toml": "[project\nname = "}, "Unable to read pyproject.toml."),
+    ("poetry", {".python-version": "3.11\n", "pyproject.toml": POETRY_PYTHON_KEY.format("^3.12")},
+     "The Python version doesn't satisfy the project's [tool.poetry.dependencies] python."),
+    ("poetry", {"pyproject.toml": POETRY_PYTHON_KEY.format("3.x")},
+     "Invalid [tool.poetry.dependencies] python in pyproject.toml."),
     ("pipenv", {"Pipfile.lock": "{ not json"}, "Unable to read Pipfile.lock."),
     ("pipenv", {"Pipfile.lock": json.dumps({"_meta": {"requires": {"python_version": "3.*"}}})},
      "Invalid Python version in Pipfile.lock."),
