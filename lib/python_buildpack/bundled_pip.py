@@ -84,3 +84,25 @@ def install_in_venv(
     if not created.ok:
         return created
     return install(venv / "bin" / "python", location, [requirement], env, settings, pip_cache_dir)
+
+
+def write_launcher(launcher: Path, script: str) -> None:
+    """`launcher`: runs a tool's venv script (`script`, relative to it) without PYTHONHOME.
+
+    The export file (later buildpacks) and .profile.d (run time) set
+    PYTHONHOME to the app's Python, and PYTHONHOME turns off a venv's
+    pyvenv.cfg: the tool's Python would no longer find the tool. What the
+    tool runs (`pipenv run ...`) doesn't need it either: the app's Python
+    finds its home from where it is.
+    """
+    launcher.parent.mkdir(parents=True, exist_ok=True)
+    if launcher.is_symlink() or launcher.exists():
+        launcher.unlink()  # an older build's symlink
+    launcher.write_text(
+        "#!/bin/sh\n"
+        "# Written by the Python buildpack: the tool runs in its own venv, which PYTHONHOME would hide.\n"
+        "unset PYTHONHOME\n"
+        f'exec "$(dirname -- "$0")/{script}" "$@"\n',
+        encoding="utf-8",
+    )
+    launcher.chmod(0o755)

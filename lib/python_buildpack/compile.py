@@ -47,6 +47,7 @@ def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
     dependencies and leaves out collectstatic."""
     environ = dict(os.environ)
     stack = current_stack(environ)
+    checks.not_run_twice(dirs.build, environ)
     config = BuildConfig(dirs.env, environ)
     timeouts = Timeouts.from_config(config)
     cache = BuildCache(dirs.cache)
@@ -57,6 +58,7 @@ def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
     checks.no_existing_python_dir(dirs.build)
     manager = package_manager.detect(dirs.build)
     output.step(f"Using the {manager.label} package manager ({manager.file_name})")
+    checks.no_committed_venv(dirs.build)
     python = choose_python(dirs.build, stack, config, cache, timeouts, manager)
 
     dependencies = manager.dependencies(dirs.build)

@@ -524,6 +524,45 @@ created by an earlier buildpack. Remove it from git
     )
 
 
+def committed_venv(name: str, listing: str) -> BuildError:
+    return BuildError(
+        f"Existing '{name}/' directory found.",
+        f"""\
+The app's source has a Python virtual environment in '{name}/':
+{listing}
+
+A virtual environment belongs to the machine it was made on (its paths and
+Python are that machine's), so it doesn't work in the build, and tools such
+as uv and Poetry would use it instead of the app's Python. The buildpack
+installs the dependencies itself.
+
+Remove it from git (the files stay on your machine) and ignore it:
+    git rm --cached -r {name}/
+    echo '{name}/' >> .gitignore
+    git add .gitignore && git commit -m "Stop committing {name}/"
+
+If the build itself makes it (a bin/pre_compile hook, or an earlier
+buildpack), have that use another location.""",
+    )
+
+
+def buildpack_run_twice() -> BuildError:
+    return BuildError(
+        "The Python buildpack has already been run this build.",
+        """\
+An earlier buildpack in this build already installed Python (the build dir
+has .heroku/python, and PYTHONHOME from that buildpack's export file points
+at it). The app lists the Python buildpack twice, perhaps under two names
+(heroku/python and a GitHub URL of this buildpack, say).
+
+Remove the duplicate, keeping one Python buildpack:
+- Heroku: 'heroku buildpacks' lists them; 'heroku buildpacks:remove <url>'
+  removes one.
+- dokku: 'dokku buildpacks:list <app>' and 'dokku buildpacks:remove <app>
+  <url>', or edit the app's .buildpacks file, and commit it.""",
+    )
+
+
 # --- package managers and dependencies -------------------------------------
 
 def not_a_python_app(listing: str) -> str:

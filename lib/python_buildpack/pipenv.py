@@ -32,6 +32,7 @@ class Pipenv(PackageManager):
         root = context.location.install_dir / "pipenv"
         if (root / "bin" / "pipenv").exists() and installed_version(root / "venv", "pipenv") == self.version:
             output.step(f"Using cached Pipenv {self.version}")
+            bundled_pip.write_launcher(root / "bin" / "pipenv", "../venv/bin/pipenv")
             return
         output.step(f"Installing Pipenv {self.version}")
         shutil.rmtree(root, ignore_errors=True)
@@ -43,8 +44,7 @@ class Pipenv(PackageManager):
         if not result.ok:
             shutil.rmtree(root, ignore_errors=True)
             raise errors.tool_install_failed("Pipenv", self.version)
-        (root / "bin").mkdir()
-        (root / "bin" / "pipenv").symlink_to("../venv/bin/pipenv")
+        bundled_pip.write_launcher(root / "bin" / "pipenv", "../venv/bin/pipenv")
 
     def environment(self, context: InstallContext) -> ToolEnvironment:
         settings = {"PIPENV_SYSTEM": "1", "PIPENV_VERBOSITY": "-1"}

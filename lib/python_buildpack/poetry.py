@@ -58,6 +58,7 @@ class Poetry(LockfileSync):
         stamp = f"poetry=={self.version} {context.location.home} {_python_id(context)}\n"
         if (root / "bin" / "poetry").exists() and _read(root / "installed") == stamp:
             output.step(f"Using cached Poetry {self.version}")
+            bundled_pip.write_launcher(root / "bin" / "poetry", "../venv/bin/poetry")
             return
         output.step(f"Installing Poetry {self.version}")
         shutil.rmtree(root, ignore_errors=True)
@@ -68,8 +69,7 @@ class Poetry(LockfileSync):
         if not result.ok:
             shutil.rmtree(root, ignore_errors=True)
             raise errors.tool_install_failed("Poetry", self.version)
-        (root / "bin").mkdir()
-        (root / "bin" / "poetry").symlink_to(root / "venv" / "bin" / "poetry")
+        bundled_pip.write_launcher(root / "bin" / "poetry", "../venv/bin/poetry")
         (root / "installed").write_text(stamp)
 
     def environment(self, context: InstallContext) -> ToolEnvironment:

@@ -153,6 +153,9 @@ def export_script(
         + _shell_prepend("PATH", f"{home}/bin")
         + _shell_prepend("LD_LIBRARY_PATH", f"{home}/lib")
         + _shell_prepend("LIBRARY_PATH", f"{home}/lib")
+        # The app's Python whatever the environment said before (a stale
+        # config var); the tools' launchers drop it for their own venvs.
+        + f'export PYTHONHOME="{home}"\n'
         + "export PYTHONUNBUFFERED=1\n"
         + 'export LANG="${LANG:-C.UTF-8}"\n'
         + "export PIP_DISABLE_PIP_VERSION_CHECK=1\n"

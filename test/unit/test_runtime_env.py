@@ -162,3 +162,16 @@ def test_export_with_package_manager_settings(tmp_path):
     runtime_env.write_export(tmp_path, location, ("/cache/uv/bin",), {"UV_PYTHON_DOWNLOADS": "never"})
     result = bash(f"set -eu; source {tmp_path / 'export'}; echo \"$PATH $UV_PYTHON_DOWNLOADS\"", {"PATH": "/bin"})
     assert result.stdout == f"/cache/uv/bin:{tmp_path}/h/bin:/bin never\n"
+
+
+def test_profile_and_export_set_pythonhome_over_a_stale_config_var(tmp_path, profile):
+    # A config var naming another Python (or none) would stop python from starting.
+    env = profile_env(tmp_path, PYTHONHOME="/nonexistent")
+    result = bash(f"set -eo pipefail; source {profile}; source {profile}; {show('PYTHONHOME')}", env)
+    assert parse(result.stdout)["PYTHONHOME"] == f"{tmp_path}/.heroku/python"
+
+    location = PythonLocation(tmp_path / "build/.heroku/python", tmp_path / "app/.heroku/python")
+    runtime_env.write_export(tmp_path, location)
+    result = bash(f"set -euo pipefail; source {tmp_path / 'export'}; {show('PYTHONHOME')}",
+                  {"PATH": "/usr/bin:/bin", "PYTHONHOME": "/nonexistent"})
+    assert parse(result.stdout)["PYTHONHOME"] == f"{tmp_path}/app/.heroku/python"

@@ -3,7 +3,8 @@
 # Heroku, herokuish and dokku source this at start-up, after the app's config
 # vars are set, as whichever user runs the app, and herokuish does it under
 # `set -eo pipefail`: so it never exits, prints or fails, only defaults what
-# the user can override, and sourcing it twice changes nothing.
+# the user can override (PYTHONHOME apart), and sourcing it twice changes
+# nothing.
 
 __python_home="${HOME}/.heroku/python"
 
@@ -20,6 +21,9 @@ case ":${LIBRARY_PATH:-}:" in
 *) export LIBRARY_PATH="${__python_home}/lib${LIBRARY_PATH:+:${LIBRARY_PATH}}" ;;
 esac
 
+# Always the app's Python, whatever a config var says: a stale PYTHONHOME
+# (copied from another app or an older setup) would stop python from starting.
+export PYTHONHOME="${__python_home}"
 export PYTHONUNBUFFERED=true
 export LANG="${LANG:-C.UTF-8}"
 export PYTHONPATH="${PYTHONPATH:-${HOME}}"
