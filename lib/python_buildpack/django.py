@@ -2,7 +2,10 @@
 
 It runs when Django is installed and the app has a manage.py (in the root or
 up to two directories down), with the app's config vars; DISABLE_COLLECTSTATIC
-turns it off. Apps without the staticfiles app are skipped, not failed.
+turns it off (as does the deprecated .heroku/collectstatic_disabled file, with
+a warning). Apps without the staticfiles app are skipped, not failed. With
+DEBUG_COLLECTSTATIC=1, a failure also lists the names of the variables it ran
+with.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from .config_vars import BuildConfig
 from .package_manager import has_module
 from .runtime_env import PythonLocation
 
+# Older buildpacks' way to turn collectstatic off; DISABLE_COLLECTSTATIC replaces it.
+DISABLED_FILE = ".heroku/collectstatic_disabled"
+
 
 def find_manage_py(build_dir: Path) -> Optional[Path]:
     """The shallowest manage.py, at most two directories down."""
@@ -27,8 +33,14 @@ def collectstatic(location: PythonLocation, build_dir: Path, config: BuildConfig
     if not has_module(location.install_dir, "django"):
         return
     disabled = config.get("DISABLE_COLLECTSTATIC")
+    disabled_by_file = (build_dir / DISABLED_FILE).exists()
+    if disabled_by_file:
+        output.warning(errors.collectstatic_disabled_file_warning(DISABLED_FILE))
     if disabled and disabled != "0":
         output.step("Skipping Django collectstatic since DISABLE_COLLECTSTATIC is set")
+        return
+    if disabled_by_file:
+        output.step(f"Skipping Django collectstatic since the file '{DISABLED_FILE}' exists")
         return
     manage_py = find_manage_py(build_dir)
     if manage_py is None:
@@ -36,9 +48,10 @@ def collectstatic(location: PythonLocation, build_dir: Path, config: BuildConfig
         return
     shown = f"python {manage_py.relative_to(build_dir)} collectstatic --noinput"
     output.step(f"$ {shown}")
+    command_env = {"PYTHONPATH": ".", **env}
     result = run_streamed(
         [str(location.python), str(manage_py.relative_to(build_dir)), "collectstatic", "--noinput", "--traceback"],
-        {"PYTHONPATH": ".", **env},
+        command_env,
         cwd=build_dir,
     )
     if result.ok:
@@ -46,4 +59,16 @@ def collectstatic(location: PythonLocation, build_dir: Path, config: BuildConfig
     if result.mentions("Unknown command: 'collectstatic'"):
         output.info("The app doesn't use Django's staticfiles app: nothing to collect.")
         return
+    if config.get("DEBUG_COLLECTSTATIC") == "1":
+        show_environment_names(command_env)
     raise errors.collectstatic_failed(shown)
+
+
+def show_environment_names(env: Mapping[str, str]) -> None:
+    """The names of the variables collectstatic ran with, sorted.
+
+    Names only: the values are the app's config vars, secrets among them,
+    and build logs are often shared.
+    """
+    output.step("Collectstatic environment variables (DEBUG_COLLECTSTATIC=1; names only, values hidden):")
+    output.info("\n".join(sorted(env)))

@@ -847,8 +847,24 @@ Common causes:
 - STATIC_ROOT isn't set, or a file that a stylesheet references is missing.
 
 Fix the app, or turn collectstatic off with the config var
-DISABLE_COLLECTSTATIC=1 (heroku config:set / dokku config:set).""",
+DISABLE_COLLECTSTATIC=1 (heroku config:set / dokku config:set).
+DEBUG_COLLECTSTATIC=1 lists the names of the environment variables it ran
+with (never their values) when it fails.""",
     )
+
+
+def collectstatic_disabled_file_warning(path: str) -> str:
+    return f"""\
+Warning: The {path} file is deprecated.
+
+The app turns Django's collectstatic off with this file. That still works,
+but a future release of the buildpack will ignore the file. Set the config
+var DISABLE_COLLECTSTATIC=1 instead, then delete the file:
+    heroku config:set DISABLE_COLLECTSTATIC=1
+    (dokku: dokku config:set <app> DISABLE_COLLECTSTATIC=1)
+    git rm {path}
+    git commit -m "Turn collectstatic off with DISABLE_COLLECTSTATIC"
+"""
 
 
 def procfile_needed_notice() -> str:
