@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, fields
@@ -73,6 +74,28 @@ class CacheKey:
 
 
 @dataclass(frozen=True)
+class StickyVersion:
+    """The last build's exact Python version, and which buildpack made that build."""
+
+    version: str
+    from_classic_buildpack: bool = False
+
+
+_CLASSIC_VERSION = re.compile(r"python-([0-9]+\.[0-9]+\.[0-9]+)")
+
+
+def read_classic_python_version(path: Path) -> Optional[str]:
+    """The version in the classic buildpack's cache file (`python-3.12.4`), or
+    None when it is missing or holds anything else (PyPy, older formats)."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = _CLASSIC_VERSION.fullmatch(text)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
 class Restored:
     reused: bool
     dependencies_unchanged: bool = False
@@ -86,6 +109,8 @@ class BuildCache:
         # so an app without a version file keeps its major version.
         self.version_path = self.root / "python-version"
         self.python_dir = self.root / "python"
+        # Where the classic Python buildpack keeps its last build's version.
+        self.classic_version_path = cache_dir / ".heroku" / "python-version"
         self.pip_dir = self.root / "pip"
 
     # -- reading ------------------------------------------------------------
@@ -105,6 +130,15 @@ class BuildCache:
             return self.version_path.read_text(encoding="utf-8").strip() or None
         except (OSError, UnicodeDecodeError):
             return None
+
+    def sticky_python_version(self) -> Optional[StickyVersion]:
+        """The last build's Python version: this buildpack's, else the
+        classic Python buildpack's, for apps moving from it."""
+        ours = self.cached_python_version()
+        if ours:
+            return StickyVersion(ours)
+        classic = read_classic_python_version(self.classic_version_path)
+        return StickyVersion(classic, from_classic_buildpack=True) if classic else None
 
     # -- restoring ----------------------------------------------------------
 

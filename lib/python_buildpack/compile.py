@@ -6,7 +6,7 @@ Each step is a function below; compile_app reads like the build log.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -115,11 +115,14 @@ def choose_python(
     """What the app asks for, then the exact release to install."""
     versions = python_version.load_versions()
     ranges = manager.python_ranges(build_dir)
+    sticky = cache.sticky_python_version()
     requested = python_version.read_requested_version(
-        build_dir, versions, cache.cached_python_version(),
+        build_dir, versions, sticky.version if sticky else None,
         pipfile_lock_reader=pipenv.python_version_from_lock if manager.name == "pipenv" else None,
         ranges=ranges,
     )
+    if sticky and sticky.from_classic_buildpack and requested.origin == python_version.ORIGIN_CACHED:
+        requested = replace(requested, detail=python_version.CLASSIC_BUILDPACK)
     output.step(python_version.describe_choice(requested))
     python_version.check_supported(requested, versions)
     if manager.name == "uv" and requested.origin != python_version.ORIGIN_VERSION_FILE:

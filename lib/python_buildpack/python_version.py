@@ -38,6 +38,8 @@ ORIGIN_PIPFILE_LOCK = "Pipfile.lock"
 ORIGIN_PYPROJECT = "pyproject.toml"
 ORIGIN_CACHED = "cached"
 ORIGIN_DEFAULT = "default"
+# RequestedVersion.detail of a cached version the classic buildpack's cache gave.
+CLASSIC_BUILDPACK = "the classic Python buildpack"
 
 
 @dataclass(frozen=True)
@@ -326,8 +328,9 @@ def describe_choice(requested: RequestedVersion) -> str:
     if requested.origin == ORIGIN_DEFAULT:
         return f"No Python version was specified. Using the buildpack default: Python {requested.text}"
     if requested.origin == ORIGIN_CACHED:
+        made_by = f" (made by {requested.detail})" if requested.detail else ""
         return (
-            "No Python version was specified. Using the same major version as the last build: "
+            f"No Python version was specified. Using the same major version as the last build{made_by}: "
             f"Python {requested.text}"
         )
     return f"Using Python {requested.text} specified in {requested.origin}"
