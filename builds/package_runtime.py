@@ -43,6 +43,8 @@ REQUIRED_MODULES = (
     "_uuid", "bz2", "ctypes", "curses", "decimal", "lzma", "readline",
     "sqlite3", "ssl", "xml.parsers.expat", "zlib",
 )
+# Required from the given version on (like the classic buildpack's checks).
+REQUIRED_SINCE = {"compression.zstd": (3, 14)}
 # Also expected, but only reported when missing (local builds often lack gdbm).
 EXPECTED_MODULES = ("dbm.gnu", "dbm.ndbm")
 LEFT_OUT_DIRS = {"test", "tests", "idle_test", "idlelib", "__phello__"}
@@ -115,11 +117,13 @@ def relocate(target: Path, prefix: Path, strip: bool, rpath: bool) -> None:
                 run(["patchelf", "--remove-rpath", str(path)])
 
 
-def check_runtime(target: Path, rpath: bool) -> None:
+def check_runtime(target: Path, rpath: bool, version: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_LIBRARY_PATH"))}
     if not rpath:
         env["LD_LIBRARY_PATH"] = str(target / "lib")
-    code = f"import {', '.join(REQUIRED_MODULES)}, sys; print(sys.prefix)"
+    numbers = tuple(int(part) for part in version.split(".")[:2])
+    modules = [*REQUIRED_MODULES, *(m for m, since in REQUIRED_SINCE.items() if numbers >= since)]
+    code = f"import {', '.join(modules)}, sys; print(sys.prefix)"
     result = subprocess.run(
         [str(target / "bin" / "python3"), "-c", code], capture_output=True, text=True, env=env
     )
@@ -185,7 +189,7 @@ def package(prefix: Path, mirror: Path, stack: Stack, level: int, strip: bool, r
         target = Path(work) / "python"
         copy_runtime(prefix, target, major)
         relocate(target, prefix, strip, rpath)
-        check_runtime(target, rpath)
+        check_runtime(target, rpath, version)
         make_archive(target, destination, level)
     update_manifest(mirror, destination)
     return destination
