@@ -24,7 +24,17 @@ def failed(outcome, headline):
     assert "Traceback" not in result.stderr
     assert all(line.startswith("       ") for line in result.stdout.splitlines() if "Traceback" in line)
     assert result.stderr.count(" !     Error: ") == 1
+    assert "Internal error" not in result.output
     return result
+
+
+def no_secrets(outcome, *secrets: str) -> None:
+    """None of `secrets` (passwords, tokens, config var values) appears in
+    anything the build printed: detect, compile, a later buildpack, release."""
+    results = (outcome.detect, outcome.compile, outcome.later_buildpack, outcome.release)
+    printed = "".join(result.output for result in results if result is not None)
+    for secret in secrets:
+        assert secret not in printed, f"a secret was printed: {secret!r}"
 
 
 def test_minimal_app_boots_with_the_runtime_environment(herokuish, fixture_app, runtime_archives):
