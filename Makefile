@@ -1,9 +1,12 @@
 # Developer commands. A newcomer needs two:
 #   make run    build and boot a sample app end to end, print the page it served
-#   make test   unit tests, then the integration suite in the heroku-24 stack
+#   make test   unit tests (Python 3.11 and 3.10), then the integration suite
+#               in the heroku-24 stand-in and its stack subset in heroku-22 and -26
 #
-# Without a Docker engine (this project's machines and CI), the stack is a
-# Debian stand-in rootfs made with debootstrap; see test/stack/.
+# Without a Docker engine (this project's machines and CI), each stack is a
+# Debian stand-in rootfs made with debootstrap; see test/stack/make-rootfs.
+# Machine-level caches (stand-ins, CPython 3.14 build, runtime archives) live
+# in $(MACHINE_CACHE): `make clean-machine` removes them.
 
 SHELL := /bin/bash
 STACK ?= heroku-24
@@ -11,21 +14,36 @@ FIXTURE ?= test/fixtures/flask_app
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
+# The unit tests also run on the oldest python3 a stack has (heroku-22's
+# 3.10), in a venv made from this machine's pyenv 3.10 build.
+VENV_OLDEST := .venv-3.10
+HOST_PYTHON ?= /usr/bin/python3
+MACHINE_CACHE ?= /var/tmp/python-buildpack-stack
+# pytest, but "no tests ran" (exit status 5) is a failure, not a pass.
+RUN_PYTEST := test/run-pytest
+# The tests whose outcome depends on the stack (its python3 running the
+# buildpack, its libraries under the runtimes): all the suite runs on
+# heroku-24; `make test` runs these on heroku-22 and heroku-26.
+STACK_SUBSET := test/integration/test_stacks.py test/integration/test_apps.py test/integration/test_package_managers.py
 # Parallel integration tests (pytest-xdist); override with JOBS=1.
 JOBS ?= 2
-SYSTEM_PACKAGES := debootstrap patchelf binutils zstd
+SYSTEM_PACKAGES := debootstrap patchelf binutils zstd python3 python3-venv gpgv debian-archive-keyring
 
-.PHONY: setup vendor run bench test test-unit test-integration test-heroku-22 test-heroku-24 test-heroku-26 clean
+.PHONY: prepare-stacks setup system-packages vendor run bench test test-unit test-unit-oldest test-integration test-heroku-22 test-heroku-24 test-heroku-26 test-heroku-22-subset test-heroku-26-subset clean clean-machine
 
-setup: $(VENV)/.installed
-	@missing=""; for tool in debootstrap patchelf strip zstd; do command -v $$tool >/dev/null || missing=1; done; \
+setup: system-packages $(VENV)/.installed
+
+system-packages:
+	@missing=""; for tool in debootstrap patchelf strip zstd gpgv $(HOST_PYTHON); do command -v $$tool >/dev/null || missing=1; done; \
+	dpkg-query -W -f='$${db:Status-Status}' python3-venv 2>/dev/null | grep -q '^installed' || missing=1; \
 	if [[ -n "$$missing" ]]; then \
+		if [[ $$(id -u) != 0 ]]; then echo "Some of $(SYSTEM_PACKAGES) are missing: apt-get install them as root." >&2; exit 1; fi; \
 		echo "Installing $(SYSTEM_PACKAGES) (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
 $(VENV)/.installed: requirements.txt
-	python3 -m venv $(VENV)
+	$(HOST_PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
@@ -34,7 +52,13 @@ $(VENV)/.installed: requirements.txt
 vendor: $(VENV)/.installed
 	PYTHON=$(PYTHON) vendor/update.sh
 
+$(VENV_OLDEST)/.installed: requirements.txt
+	@python=$$(test/pyenv-python 3.10) && rm -rf $(VENV_OLDEST) && $$python -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
 run: setup
+	TEST_STACK=$(STACK) $(PYTHON) test/integration/prepare.py $(STACK)
 	STACK=$(STACK) TEST_STACK=$(STACK) $(PYTHON) test/run_sample.py $(FIXTURE)
 
 # Build times (empty cache, unchanged rebuild, changed requirements): a
@@ -42,10 +66,19 @@ run: setup
 bench: setup
 	TEST_STACK=$(STACK) $(PYTHON) test/benchmark.py
 
-test: test-unit test-heroku-24
+test: test-unit prepare-stacks test-heroku-24 test-heroku-22-subset test-heroku-26-subset
 
-test-unit: setup
-	$(PYTEST) test/unit
+# All three stand-ins at once (the first time: a few minutes, not three times that).
+prepare-stacks: setup
+	$(PYTHON) test/integration/prepare.py heroku-24 heroku-22 heroku-26
+
+test-unit: setup test-unit-oldest
+	@echo "Unit tests on $$($(PYTHON) --version)"
+	@$(RUN_PYTEST) $(PYTEST) test/unit
+
+test-unit-oldest: $(VENV_OLDEST)/.installed
+	@echo "Unit tests on $$($(VENV_OLDEST)/bin/python --version) (heroku-22's system Python)"
+	@$(RUN_PYTEST) $(VENV_OLDEST)/bin/pytest -p no:cacheprovider test/unit
 
 # The integration suite inside the given stack: in heroku/heroku:NN-build
 # when a Docker engine runs, otherwise in the Debian stand-in (chroot).
@@ -56,8 +89,21 @@ test-heroku-22 test-heroku-24 test-heroku-26: test-heroku-%: setup
 		docker run --rm python-buildpack-test:$*; \
 	else \
 		echo "No Docker engine: running the integration suite for heroku-$* in a Debian stand-in rootfs (chroot)"; \
-		TEST_STACK=heroku-$* $(PYTEST) -n $(JOBS) test/integration; \
+		$(PYTHON) test/integration/prepare.py heroku-$* && \
+		TEST_STACK=heroku-$* $(RUN_PYTEST) $(PYTEST) -n $(JOBS) $(or $(TESTS),test/integration); \
 	fi
 
+# `make test`'s share of heroku-22 and heroku-26: the stack-dependent tests.
+test-heroku-22-subset test-heroku-26-subset: test-heroku-%-subset:
+	@$(MAKE) --no-print-directory test-heroku-$* TESTS="$(STACK_SUBSET)"
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(VENV_OLDEST) .pytest_cache
+	@if [[ -d $(MACHINE_CACHE) ]]; then \
+		echo "Kept the machine-level caches in $(MACHINE_CACHE) ($$(du -sh $(MACHINE_CACHE) | cut -f1)):"; \
+		echo "  stack stand-ins (rootfs-*), the CPython 3.14 build (cpython-*), runtime archives (runtimes-*)."; \
+		echo "  'make clean-machine' removes them; the next test run makes them again (minutes)."; \
+	fi
+
+clean-machine:
+	rm -rf $(MACHINE_CACHE)

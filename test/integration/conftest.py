@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runtimes import MirrorServer, RuntimeArchives, package_archives
+from runtimes import MirrorServer, MissingPrerequisite, RuntimeArchives, package_archives
 from stack_env import REPO, make_rootfs, make_stack, stack_kind, stack_name, HerokuishBuild
 
 FIXTURES = REPO / "test" / "fixtures"
@@ -29,7 +29,23 @@ def rootfs() -> Path | None:
 
 @pytest.fixture(scope="session")
 def runtime_archives() -> RuntimeArchives:
-    return package_archives(stack_name())
+    try:
+        return package_archives(stack_name())
+    except MissingPrerequisite as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture
+def runtime_version(runtime_archives):
+    """runtime_version(major): the exact version the test mirror has, or a
+    skip, with the reason, when this machine can't make that runtime."""
+
+    def version(major: str) -> str:
+        if major in runtime_archives.unavailable:
+            pytest.skip(f"no Python {major} runtime here: {runtime_archives.unavailable[major]}")
+        return runtime_archives.versions[major]
+
+    return version
 
 
 @pytest.fixture(scope="session")

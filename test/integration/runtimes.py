@@ -12,17 +12,27 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
+import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stack_env import REPO
 
 CACHE_ROOT = Path(os.environ.get("STACK_ROOTFS_CACHE", "/var/tmp/python-buildpack-stack"))
-# The majors the suite builds apps with; each is packaged from this
-# machine's newest CPython build of that major (pyenv).
-RUNTIME_MAJORS = ("3.11", "3.12", "3.13")
+# The majors the suite builds apps with: each is packaged from this
+# machine's newest pyenv CPython build of that major, except the default
+# major, 3.14, which pyenv here lacks: builds/build_cpython_from_debian.py
+# builds it once per machine from the source tarball in Debian's archive.
+PYENV_MAJORS = ("3.11", "3.12", "3.13")
+BUILT_MAJORS = ("3.14",)
+RUNTIME_MAJORS = PYENV_MAJORS + BUILT_MAJORS
+
+
+class MissingPrerequisite(Exception):
+    """Something the machine lacks, with what to install."""
 
 
 @dataclass(frozen=True)
@@ -31,27 +41,74 @@ class RuntimeArchives:
     versions: dict[str, str]  # major -> exact version
     # Archives built like Heroku's (no rpath: LD_LIBRARY_PATH is needed).
     heroku_style: Path
+    # major -> why there is no archive of it (a build that can't be made here)
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
-def pyenv_builds() -> dict[str, Path]:
-    """The newest pyenv CPython build of each major in RUNTIME_MAJORS."""
-    root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+def pyenv_builds(majors: tuple[str, ...] = PYENV_MAJORS) -> dict[str, Path]:
+    """The newest pyenv CPython build of each of `majors`, each with its libpython."""
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        raise MissingPrerequisite(
+            f"pyenv isn't installed: the tests need its CPython builds of {', '.join(majors)} "
+            "(https://github.com/pyenv/pyenv; PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install <major>)")
     found: dict[str, tuple[tuple[int, ...], Path]] = {}
-    for prefix in Path(root, "versions").iterdir():
+    for prefix in Path(root, "versions").glob("*"):
         if not re.fullmatch(r"\d+\.\d+\.\d+", prefix.name):
             continue
         major = prefix.name.rsplit(".", 1)[0]
         key = tuple(int(p) for p in prefix.name.split("."))
-        if major in RUNTIME_MAJORS and (major not in found or key > found[major][0]):
+        if major in majors and (major not in found or key > found[major][0]):
             found[major] = (key, prefix)
+    missing = [m for m in majors if m not in found]
+    if missing:
+        raise MissingPrerequisite(
+            f"no pyenv CPython build of {', '.join(missing)} in {root}/versions: install "
+            f"{'it' if len(missing) == 1 else 'them'} with "
+            f"PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install {' '.join(missing)}")
+    # package_runtime.py relocates a shared build (the interpreter finds
+    # libpython through its rpath); a static one can't be packaged.
+    static = [str(p) for _key, p in found.values() if not list((p / "lib").glob("libpython3*.so*"))]
+    if static:
+        raise MissingPrerequisite(
+            f"these pyenv builds have no shared libpython: {', '.join(static)}; rebuild them with "
+            "PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install --force <version>")
     return {major: prefix for major, (_key, prefix) in found.items()}
+
+
+def built_cpython(major: str) -> Path:
+    """The prefix of CPython `major` built from Debian's source (slow the first time)."""
+    tool = REPO / "builds" / "build_cpython_from_debian.py"
+    # Its progress lines pass through (the first build takes minutes); its
+    # error is kept for the message.
+    process = subprocess.Popen(["/usr/bin/python3", "-I", str(tool), "--major", major],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    errors = []
+    for line in process.stderr:
+        sys.stderr.write(line)
+        if line.startswith("build_cpython: error:"):
+            errors.append(line.split("error:", 1)[1].strip())
+    output = process.stdout.read() if process.stdout else ""
+    if process.wait() != 0:
+        raise MissingPrerequisite(f"CPython {major} couldn't be built: {' '.join(errors) or 'see its output'}")
+    return Path(output.strip().splitlines()[-1])
+
+
+def python_version(prefix: Path) -> str:
+    return subprocess.run(
+        [str(prefix / "bin" / "python3"), "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True, env={"LD_LIBRARY_PATH": str(prefix / "lib")},
+    ).stdout.strip()
 
 
 def package_archives(stack_name: str) -> RuntimeArchives:
     """Archives for RUNTIME_MAJORS, in a machine-level cache.
 
     Made once per machine (and tool change) with builds/package_runtime.py,
-    under a lock, as pytest-xdist workers may ask at the same time.
+    under a lock, as pytest-xdist workers may ask at the same time. A
+    major whose build can't be made here is left out, with the reason.
     """
     tool = REPO / "builds" / "package_runtime.py"
     key = hashlib.sha256(tool.read_bytes()).hexdigest()[:12]
@@ -59,18 +116,30 @@ def package_archives(stack_name: str) -> RuntimeArchives:
     directory.mkdir(parents=True, exist_ok=True)
     heroku_style = CACHE_ROOT / f"runtimes-{stack_name}-{key}-heroku-style"
     builds = pyenv_builds()
-    wanted = [(prefix, directory, []) for prefix in builds.values()]
-    wanted.append((builds["3.12"], heroku_style, ["--no-rpath"]))
+    unavailable: dict[str, str] = {}
     with open(CACHE_ROOT / ".runtimes.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for prefix, target, options in wanted:
-            if not list(target.glob(f"python-{prefix.name}-*.tar.zst")):
+        for major in BUILT_MAJORS:
+            try:
+                builds[major] = built_cpython(major)
+            except MissingPrerequisite as error:
+                unavailable[major] = str(error)
+        versions = {major: python_version(prefix) for major, prefix in builds.items()}
+        wanted = [(prefix, versions[major], directory, []) for major, prefix in builds.items()]
+        wanted.append((builds["3.12"], versions["3.12"], heroku_style, ["--no-rpath"]))
+        for prefix, version, target, options in wanted:
+            if not list(target.glob(f"python-{version}-*.tar.zst")):
+                started = time.monotonic()
+                print(f"runtimes: packaging Python {version} for {stack_name} from {prefix} "
+                      f"into {target} (about 10 seconds)", file=sys.stderr, flush=True)
                 subprocess.run(
-                    [str(tool), str(prefix), str(target), "--stack", stack_name, "--level", "3", *options],
+                    ["/usr/bin/python3", "-I", str(tool), str(prefix), str(target), "--stack", stack_name,
+                     "--level", "3", *options],
                     check=True, capture_output=True,
                 )
-    versions = {major: prefix.name for major, prefix in builds.items()}
-    return RuntimeArchives(directory, versions, heroku_style)
+                print(f"runtimes: Python {version} packaged in {time.monotonic() - started:.0f}s",
+                      file=sys.stderr, flush=True)
+    return RuntimeArchives(directory, versions, heroku_style, unavailable)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

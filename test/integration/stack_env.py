@@ -129,13 +129,19 @@ def stack_kind() -> str:
     return os.environ.get("TEST_STACK_ENV", "chroot")
 
 
-def make_rootfs() -> Optional[Path]:
-    """The stand-in rootfs (made once per machine), or None in a container."""
+def make_rootfs(verbose: bool = False, stack: Optional[str] = None) -> Optional[Path]:
+    """The stack's stand-in rootfs (made once per machine), or None in a container.
+
+    `verbose` lets make-rootfs's progress lines through (the first time
+    takes minutes); otherwise they are kept for the error message.
+    """
     if stack_kind() == "native":
         return None
-    result = subprocess.run([str(REPO / "test" / "stack" / "make-rootfs")], capture_output=True, text=True)
+    stack = stack or stack_name()
+    result = subprocess.run([str(REPO / "test" / "stack" / "make-rootfs"), stack],
+                            stdout=subprocess.PIPE, stderr=None if verbose else subprocess.PIPE, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"Unable to make the stand-in stack rootfs:\n{result.stderr}")
+        raise RuntimeError(f"Unable to make the {stack} stand-in rootfs:\n{result.stderr or ''}")
     return Path(result.stdout.strip().splitlines()[-1])
 
 
