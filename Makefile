@@ -19,6 +19,8 @@ PYTEST := $(VENV)/bin/pytest
 VENV_OLDEST := .venv-3.10
 HOST_PYTHON ?= /usr/bin/python3
 MACHINE_CACHE ?= /var/tmp/python-buildpack-stack
+# The one place the stand-ins, the CPython build and the runtime archives go.
+export STACK_ROOTFS_CACHE := $(MACHINE_CACHE)
 # pytest, but "no tests ran" (exit status 5) is a failure, not a pass.
 RUN_PYTEST := test/run-pytest
 # The tests whose outcome depends on the stack (its python3 running the

@@ -15,7 +15,8 @@ index gives the SHA256 of the tarball (Checksums-Sha256).
 
 The build is plain (no PGO/LTO, so minutes, not an hour): --enable-shared
 --with-ensurepip=no --disable-test-modules, `make -j$(nproc)`. It goes into
-$CPYTHON_BUILD_CACHE (default /var/tmp/python-buildpack-stack) under a
+$CPYTHON_BUILD_CACHE (default $STACK_ROOTFS_CACHE, else
+/var/tmp/python-buildpack-stack) under a
 lock, so concurrent callers build it once. A finished build of the major
 is reused without looking at the archive again; --refresh looks for a
 newer release. Missing build dependencies are installed with apt-get.
@@ -46,7 +47,8 @@ from typing import Optional, Sequence
 
 MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian").rstrip("/")
 SUITE = os.environ.get("DEBIAN_SOURCE_SUITE", "sid")
-CACHE = Path(os.environ.get("CPYTHON_BUILD_CACHE", "/var/tmp/python-buildpack-stack"))
+CACHE = Path(os.environ.get("CPYTHON_BUILD_CACHE")
+             or os.environ.get("STACK_ROOTFS_CACHE", "/var/tmp/python-buildpack-stack"))
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 CONFIGURE_OPTIONS = ("--enable-shared", "--with-ensurepip=no", "--disable-test-modules")
 # The -dev packages CPython's optional stdlib modules need; without one the

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from prerequisites import problems  # noqa: E402
-from runtimes import MissingPrerequisite, package_archives  # noqa: E402
+from runtimes import BUILT_MAJORS, MissingPrerequisite, built_cpython, package_archives  # noqa: E402
 from stack_env import make_rootfs, stack_kind  # noqa: E402
 
 
@@ -37,7 +37,12 @@ def main(argv: list[str]) -> int:
                 print(f"  - {problem}", file=sys.stderr)
             return 1
     started = time.monotonic()
-    with ThreadPoolExecutor(len(stacks)) as pool:
+    with ThreadPoolExecutor(len(stacks) + len(BUILT_MAJORS)) as pool:
+        # The CPython build (CPU) beside debootstrap (network): a fresh
+        # machine waits for the longer of them, not their sum. Its failure
+        # is reported below, by package_archives.
+        for major in BUILT_MAJORS:
+            pool.submit(built_cpython, major)
         made = {stack: pool.submit(make_rootfs, True, stack) for stack in stacks}
     failed = [str(future.exception()) for future in made.values() if future.exception()]
     if failed:
