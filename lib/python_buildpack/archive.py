@@ -7,6 +7,7 @@ its sha256 is computed. Members that would land outside the destination
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -23,6 +24,21 @@ class UnsafeArchive(Exception):
     """The archive is malformed or has a member that escapes the destination."""
 
 
+class WriteFailed(Exception):
+    """Writing the unpacked files failed (a full disk, say): not the archive's fault."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+# Write errors that say nothing about the archive: the file system's state.
+_FILE_SYSTEM_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG)
+# How long to wait, once unpacking has failed or been interrupted, for the
+# thread feeding zstd: the download under it stops on its own (see download.py).
+_FEEDER_GRACE = 2.0
+
+
 def zstd_command() -> str:
     path = shutil.which("zstd")
     if not path:
@@ -32,7 +48,10 @@ def zstd_command() -> str:
 
 def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
     """Unpack a zstd-compressed tar stream into `dest`; return its sha256."""
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WriteFailed(error) from None
     digest = hashlib.sha256()
     zstd = subprocess.Popen(
         [zstd_command(), "--decompress", "--stdout", "--quiet", "--long=31"],
@@ -61,11 +80,13 @@ def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
     extract_error: Optional[BaseException] = None
+    finished = False
     try:
         _extract_stream(zstd.stdout, dest)
         # Drain anything after the end-of-archive marker, so feeding finishes.
         while zstd.stdout.read(1 << 16):
             pass
+        finished = True
     except (tarfile.TarError, UnsafeArchive, EOFError, OSError) as error:
         extract_error = error
         # Stop zstd (SIGPIPE), but let it finish if it is failing on its own:
@@ -76,7 +97,10 @@ def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
         except subprocess.TimeoutExpired:
             zstd.kill()
     finally:
-        feeder.join()
+        if not finished:
+            # Failed or interrupted (SIGTERM): don't wait for the download.
+            zstd.kill()
+        feeder.join(None if finished else _FEEDER_GRACE)
         stderr = zstd.stderr.read().decode("utf-8", errors="replace").strip()
         zstd.stdout.close()
         zstd.stderr.close()
@@ -85,6 +109,8 @@ def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
         raise feed_error[0]
     if isinstance(extract_error, UnsafeArchive):
         raise extract_error
+    if isinstance(extract_error, OSError) and extract_error.errno in _FILE_SYSTEM_ERRORS:
+        raise WriteFailed(extract_error)
     if returncode > 0:
         raise UnsafeArchive(f"isn't a valid zstd archive ({stderr or f'zstd exit status {returncode}'})")
     if extract_error is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from .download import shown
+from .urls import shown
 
 PYTHON_VERSION_HOWTO = """\
 To choose the Python version, create a file named '.python-version' in the
@@ -417,15 +417,94 @@ every build then gets the newest patch) or to '{latest}'."""
 
 # --- runtime mirror and download -------------------------------------------
 
-def runtime_base_url_invalid(value: str) -> BuildError:
+def runtime_base_url_invalid(value: str, problem: str) -> BuildError:
+    """`problem` completes "It isn't usable since ..."; never a part of `value`."""
     return BuildError(
         "PYTHON_RUNTIME_BASE_URL isn't a usable URL.",
         f"""\
-PYTHON_RUNTIME_BASE_URL is set to:
-    {value}
+PYTHON_RUNTIME_BASE_URL is set to (credentials hidden):
+    {shown(value)}
+It isn't usable since {problem}.
+
 It must be an http://, https:// or file:// URL of a directory holding the
-Python runtime archives, for example https://mirror.example.com/python.
+Python runtime archives, for example https://mirror.example.com/python, or
+with credentials https://user:token@mirror.example.com/python.
 Unset it to use the default runtime location.""",
+    )
+
+
+def runtime_base_url_not_a_directory(value: str, problem: str) -> BuildError:
+    """`problem` completes "... but that path ...": "is a file"."""
+    return BuildError(
+        "PYTHON_RUNTIME_BASE_URL must name a directory.",
+        f"""\
+PYTHON_RUNTIME_BASE_URL is set to:
+    {shown(value)}
+but that path {problem}.
+
+A file:// mirror is a directory, readable by the build's user, holding the
+runtime archives (python-X.Y.Z-ubuntu-NN.04-ARCH.tar.zst) and, optionally,
+their SHA256SUMS: point PYTHON_RUNTIME_BASE_URL at the directory, not at
+an archive, and check the path exists in the build environment.""",
+    )
+
+
+def runtime_mirror_authentication_failed(url: str, code: int, has_credentials: bool) -> BuildError:
+    if code == 407:
+        return BuildError(
+            "The proxy refused the download of Python (HTTP 407).",
+            f"""\
+Downloading
+    {shown(url)}
+needs credentials for the HTTP proxy (http_proxy or https_proxy in the
+build environment), and the proxy refused those it got, if any.
+
+Put the proxy's user name and password in the proxy URL
+(http://user:password@proxy.example.com:3128), percent-encoded. Retrying
+won't help.""",
+        )
+    sent = ("refused the user name and password (or token) in PYTHON_RUNTIME_BASE_URL"
+            if has_credentials else "requires a user name and password (or token), and the URL has none")
+    return BuildError(
+        "The runtime mirror refused the credentials (HTTP 401).",
+        f"""\
+The runtime mirror
+    {shown(url)}
+{sent}.
+
+Check the credentials in PYTHON_RUNTIME_BASE_URL, in the form
+    https://user:token@mirror.example.com/python
+with the characters / ? # @ : in them percent-encoded (%2F %3F %23 %40 %3A),
+and that they may read the mirror. Retrying won't help.""",
+    )
+
+
+def runtime_mirror_served_html(url: str, what: str) -> BuildError:
+    """`what`: "the SHA256SUMS manifest" or "the Python runtime archive"."""
+    return BuildError(
+        "The runtime mirror sent a web page instead of a runtime file.",
+        f"""\
+Instead of {what}, the download of
+    {shown(url)}
+got an HTML page. Nothing was installed. That happens when:
+- a captive portal or a corporate proxy's login page answers for the
+  mirror: check the build can reach it without a browser sign-in;
+- the mirror wants a sign-in: put the credentials in
+  PYTHON_RUNTIME_BASE_URL (https://user:token@mirror.example.com/python);
+- PYTHON_RUNTIME_BASE_URL names a web page, not the directory holding the
+  archives (a repository browser's page, say, not its raw-file URL).""",
+    )
+
+
+def runtime_manifest_too_large(url: str, limit: int) -> BuildError:
+    return BuildError(
+        "The runtime mirror's SHA256SUMS file is too large.",
+        f"""\
+The mirror's
+    {shown(url)}
+is larger than {limit // 1024} KB, far more than a manifest of runtime
+archives (one short line each). It isn't a SHA256SUMS file: check what the
+mirror serves at that URL, and fix or remove it.""",
     )
 
 
@@ -451,7 +530,19 @@ class DownloadFailed(BuildError):
     cause: str = ""
 
 
-def runtime_download_failed(url: str, cause: str) -> BuildError:
+def runtime_download_failed(url: str, cause: str, temporary: bool = True) -> BuildError:
+    """`temporary`: a retry may help (network, time-outs, 5xx)."""
+    advice = (
+        """\
+This is usually a temporary network or server problem: retry the build.
+If you use PYTHON_RUNTIME_BASE_URL, check the mirror is up and reachable from
+the build. Slow networks can raise CURL_CONNECT_TIMEOUT and CURL_TIMEOUT."""
+        if temporary else
+        """\
+Retrying won't help: check PYTHON_RUNTIME_BASE_URL and what the mirror
+serves at that URL. A slow network can raise CURL_TIMEOUT (seconds for the
+whole download, retries included; at most 3600)."""
+    )
     return DownloadFailed(
         "Unable to download Python.",
         f"""\
@@ -459,11 +550,55 @@ Downloading the Python runtime failed:
     {shown(url)}
 Cause: {cause}
 
-This is usually a temporary network or server problem: retry the build.
-If you use PYTHON_RUNTIME_BASE_URL, check the mirror is up and reachable from
-the build. Slow networks can raise CURL_CONNECT_TIMEOUT and CURL_TIMEOUT.""",
+{advice}""",
         url,
         cause,
+    )
+
+
+def timeout_setting_invalid_warning(name: str, default: float) -> str:
+    return f"""\
+Warning: {name} isn't a usable number of seconds.
+
+{name} (a config var or a build environment variable) must be a number of
+seconds greater than 0, such as {default:g} or 2.5 ('inf', 'nan', signs
+and units aren't accepted). The build uses the default, {default:g} seconds."""
+
+
+def timeout_setting_capped_warning(name: str, maximum: float) -> str:
+    return f"""\
+Warning: {name} is more than {maximum:g} seconds.
+
+The build waits at most {maximum:g} seconds (an hour) and uses that instead."""
+
+
+def runtime_disk_full(directory: str, free: str) -> BuildError:
+    """`free`: the space left, as "12 MB free of 1,024 MB", or ""."""
+    left = f" ({free})" if free else ""
+    return BuildError(
+        "No space left on device while installing Python.",
+        f"""\
+Unpacking the Python runtime into
+    {directory}
+failed: the file system holding it is full{left}.
+Nothing was installed.
+
+The runtime needs about 100 MB unpacked, and the app's dependencies more.
+Free space on that file system (the build directory's), or give the build
+more: on dokku or herokuish, check 'df' on the host or the container's
+disk limit. The archive itself isn't at fault.""",
+    )
+
+
+def runtime_unpack_failed(directory: str, problem: str) -> BuildError:
+    return BuildError(
+        "Unable to install Python.",
+        f"""\
+Writing the Python runtime into
+    {directory}
+failed: {problem}.
+Nothing was installed. Check the build directory is writable by the build's
+user and its file system works.""",
     )
 
 

@@ -2,31 +2,71 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Iterator, Optional
+from urllib.parse import urlsplit
 
 from . import archive, errors, output
-from .download import DownloadError, NotFound, Timeouts, fetch, fetch_text
+from .download import (
+    AuthenticationFailed, DownloadError, NotFound, Timeouts, TooLarge, fetch, fetch_text, looks_like_html,
+)
 from .runtime_mirror import MANIFEST_NAME, Manifest, Mirror, archive_name, parse_manifest
 from .stack import Stack
+
+# A manifest lists a few archives, a line each: anything much larger isn't one.
+MANIFEST_LIMIT = 1024 * 1024
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 def fetch_manifest(mirror: Mirror, timeouts: Timeouts) -> Optional[Manifest]:
     """A custom mirror's SHA256SUMS, or None when it publishes none."""
     if mirror.is_default:
         return None
+    check_local_mirror(mirror)
     url = mirror.url_for(MANIFEST_NAME)
     try:
-        text = fetch_text(url, timeouts)
+        text = fetch_text(url, timeouts, limit=MANIFEST_LIMIT)
     except DownloadError as error:
-        raise errors.runtime_download_failed(url, error.cause) from None
+        raise _download_failed(url, error) from None
     if text is None:
         output.info(f"The runtime mirror has no {MANIFEST_NAME}: downloads can't be checksummed.")
         return None
+    if looks_like_html(text[:4096].encode("utf-8", errors="replace")):
+        raise errors.runtime_mirror_served_html(url, f"the {MANIFEST_NAME} manifest")
     return parse_manifest(text, url)
+
+
+def check_local_mirror(mirror: Mirror) -> None:
+    """A file:// mirror must be a directory the build can read: otherwise
+    every file in it would be "not found", and the build would say the
+    Python version isn't available, or retry a local file as if the network
+    had failed."""
+    directory = mirror.local_directory
+    if directory is None:
+        return
+    try:
+        is_dir = directory.is_dir()
+        exists = is_dir or directory.exists() or directory.is_symlink()
+    except OSError:
+        is_dir = exists = False
+    if not exists:
+        raise errors.runtime_base_url_not_a_directory(mirror.base_url, "doesn't exist (or can't be reached)")
+    if not is_dir:
+        raise errors.runtime_base_url_not_a_directory(mirror.base_url, "is a file, not a directory")
+    if not os.access(directory, os.R_OK | os.X_OK):
+        raise errors.runtime_base_url_not_a_directory(mirror.base_url, "is a directory the build's user can't read")
+
+
+def _download_failed(url: str, error: DownloadError) -> errors.BuildError:
+    if isinstance(error, AuthenticationFailed):
+        return errors.runtime_mirror_authentication_failed(url, error.code, "@" in urlsplit(url).netloc)
+    if isinstance(error, TooLarge):
+        return errors.runtime_manifest_too_large(url, error.limit)
+    return errors.runtime_download_failed(url, error.cause, temporary=error.transient)
 
 
 def check_available(
@@ -59,11 +99,15 @@ def install(
     url = mirror.url_for(name)
     expected = manifest.sha256_for(name) if manifest else None
     staging = python_dir.with_name(f".python-partial-{os.getpid()}")
+    head = bytearray()
 
-    def unpack(chunks) -> str:
+    def unpack(chunks: Iterable[bytes]) -> str:
         shutil.rmtree(staging, ignore_errors=True)
-        return archive.extract_zstd_tar(chunks, staging)
+        head.clear()
+        return archive.extract_zstd_tar(_keeping_head(chunks, head), staging)
 
+    # The finally also runs on SIGTERM (a KeyboardInterrupt): an interrupted
+    # build leaves no partial install behind.
     try:
         try:
             actual = fetch(url, unpack, timeouts)
@@ -74,20 +118,50 @@ def install(
                 requested, version, origin, mirror.base_url, available
             ) from None
         except DownloadError as error:
-            raise errors.runtime_download_failed(url, error.cause) from None
+            raise _download_failed(url, error) from None
         except archive.UnsafeArchive as error:
+            if looks_like_html(bytes(head)):
+                raise errors.runtime_mirror_served_html(url, "the Python runtime archive") from None
             raise errors.runtime_archive_invalid(url, str(error)) from None
+        except archive.WriteFailed as error:
+            raise _write_failed(python_dir.parent, error.error) from None
         if expected and actual != expected:
             raise errors.runtime_checksum_mismatch(url, expected, actual)
         interpreter = staging / "bin" / "python3"
         if not interpreter.exists():
             raise errors.runtime_archive_invalid(url, "has no bin/python3.")
-        if not (staging / "bin" / "python").exists():
-            (staging / "bin" / "python").symlink_to("python3")
-        shutil.rmtree(python_dir, ignore_errors=True)
-        staging.rename(python_dir)
+        try:
+            if not (staging / "bin" / "python").exists():
+                (staging / "bin" / "python").symlink_to("python3")
+            shutil.rmtree(python_dir, ignore_errors=True)
+            staging.rename(python_dir)
+        except OSError as error:
+            raise _write_failed(python_dir.parent, error) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _keeping_head(chunks: Iterable[bytes], head: bytearray, size: int = 4096) -> Iterator[bytes]:
+    """`chunks`, keeping their first `size` bytes in `head`: when the archive
+    doesn't unpack, they tell a web page from a corrupt archive."""
+    for chunk in chunks:
+        if len(head) < size:
+            head += chunk[: size - len(head)]
+        yield chunk
+
+
+def _write_failed(directory: Path, error: OSError) -> errors.BuildError:
+    if error.errno in _NO_SPACE:
+        return errors.runtime_disk_full(str(directory), _size_of(directory))
+    return errors.runtime_unpack_failed(str(directory), error.strerror or str(error))
+
+
+def _size_of(directory: Path) -> str:
+    try:
+        total = shutil.disk_usage(directory).total
+    except OSError:
+        return ""
+    return f"{total / 2**20:,.0f} MB in all"
 
 
 def python_works(python_home: Path, env: dict[str, str]) -> bool:

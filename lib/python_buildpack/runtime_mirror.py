@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from . import errors
 from .stack import Stack
+from .urls import base_url_problem
 
 DEFAULT_BASE_URL = "https://heroku-buildpack-python.s3.dualstack.us-east-1.amazonaws.com"
 MANIFEST_NAME = "SHA256SUMS"
@@ -41,19 +43,26 @@ class Mirror:
     base_url: str
     is_default: bool
 
+    @property
+    def local_directory(self) -> Optional[Path]:
+        """The directory of a file:// mirror, None for http(s)."""
+        parts = urlsplit(self.base_url)
+        return Path(unquote(parts.path) or "/") if parts.scheme.lower() == "file" else None
+
     def url_for(self, file_name: str) -> str:
         return f"{self.base_url}/{file_name}"
 
 
 def mirror_from(value: Optional[str]) -> Mirror:
-    if not value:
+    """PYTHON_RUNTIME_BASE_URL's mirror, checked before any use: a malformed
+    URL fails here, with its credentials hidden, rather than somewhere in
+    the download with a message that may quote a piece of the password."""
+    if not value or not value.strip():
         return Mirror(DEFAULT_BASE_URL, is_default=True)
     value = value.strip()
-    parts = urlsplit(value)
-    if re.search(r"\s", value) or parts.scheme not in ("http", "https", "file") or (
-        parts.scheme != "file" and not parts.netloc
-    ):
-        raise errors.runtime_base_url_invalid(value)
+    problem = base_url_problem(value)
+    if problem:
+        raise errors.runtime_base_url_invalid(value, problem)
     return Mirror(value.rstrip("/"), is_default=False)
 
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import errno
 import hashlib
+import signal
+import time
 
 import pytest
 
 from archives import python_archive
-from python_buildpack import python_runtime
+from http_server import ScriptedServer, trickle
+from python_buildpack import archive, python_runtime
 from python_buildpack.download import Timeouts
 from python_buildpack.errors import BuildError
 from python_buildpack.runtime_mirror import archive_name, mirror_from, parse_manifest
@@ -24,14 +28,21 @@ def mirror_dir(tmp_path):
     return directory
 
 
-def install(tmp_path, mirror_dir, manifest=None, version="3.12.1"):
+def install(tmp_path, mirror_dir, manifest=None, version="3.12.1", base_url=None, timeouts=FAST):
     python_dir = tmp_path / "build" / ".heroku" / "python"
     python_dir.parent.mkdir(parents=True, exist_ok=True)
     python_runtime.install(
-        python_dir, version, version, ".python-version", STACK, mirror_from(mirror_dir.as_uri()),
-        manifest, FAST,
+        python_dir, version, version, ".python-version", STACK, mirror_from(base_url or mirror_dir.as_uri()),
+        manifest, timeouts,
     )
     return python_dir
+
+
+@pytest.fixture
+def server():
+    scripted = ScriptedServer()
+    yield scripted
+    scripted.close()
 
 
 def manifest_for(mirror_dir, sha=None):
@@ -76,9 +87,52 @@ def test_archive_without_python(tmp_path, mirror_dir):
 
 
 def test_corrupt_archive(tmp_path, mirror_dir):
-    (mirror_dir / NAME).write_bytes(b"<html>Access Denied</html>")
+    (mirror_dir / NAME).write_bytes(b"\x00not an archive" * 100)
     with pytest.raises(BuildError, match="isn't a valid zstd archive"):
         install(tmp_path, mirror_dir)
+    assert list((tmp_path / "build" / ".heroku").iterdir()) == []
+
+
+def test_a_web_page_instead_of_the_archive(tmp_path, mirror_dir):
+    (mirror_dir / NAME).write_bytes(b"<!DOCTYPE html>\n<html><body>Sign in to continue</body></html>\n" * 50)
+    with pytest.raises(BuildError) as error:
+        install(tmp_path, mirror_dir)
+    assert error.value.title == "The runtime mirror sent a web page instead of a runtime file."
+    assert "Instead of the Python runtime archive" in error.value.body and "captive portal" in error.value.body
+    assert list((tmp_path / "build" / ".heroku").iterdir()) == []
+
+
+def test_a_full_disk_is_named_as_such(tmp_path, mirror_dir, monkeypatch):
+    def full(stream, dest):
+        (dest / "bin").mkdir()
+        raise OSError(errno.ENOSPC, "No space left on device", str(dest / "bin" / "python3"))
+
+    monkeypatch.setattr(archive, "_extract_stream", full)
+    with pytest.raises(BuildError) as error:
+        install(tmp_path, mirror_dir)
+    assert error.value.title == "No space left on device while installing Python."
+    assert str(tmp_path / "build" / ".heroku") in error.value.body and "MB in all" in error.value.body
+    assert "Rebuild the archive" not in error.value.body
+    assert list((tmp_path / "build" / ".heroku").iterdir()) == []
+
+
+def test_sigterm_during_a_trickling_download_stops_at_once_and_leaves_nothing(tmp_path, mirror_dir, server):
+    # bin/compile turns SIGTERM into KeyboardInterrupt (cli.py); here SIGALRM does.
+    server.route(f"/{NAME}", trickle(python_archive() * 20, interval=0.01))
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            install(tmp_path, mirror_dir, base_url=server.url(""), timeouts=Timeouts(connect=5, total=60))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 3
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
 
 
@@ -97,6 +151,61 @@ def test_fetch_manifest(tmp_path, mirror_dir, capsys):
     (mirror_dir / "SHA256SUMS").write_text(f"{'a' * 64}  {NAME}\n")
     assert python_runtime.fetch_manifest(mirror, FAST).versions_for(STACK) == ["3.12.1"]
     assert python_runtime.fetch_manifest(mirror_from(None), FAST) is None
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda path: path.write_bytes(python_archive()), "is a file, not a directory"),
+    (lambda path: None, "doesn't exist"),
+])
+def test_a_file_mirror_must_be_a_directory(tmp_path, make, problem):
+    path = tmp_path / NAME
+    make(path)
+    with pytest.raises(BuildError) as error:
+        python_runtime.fetch_manifest(mirror_from(path.as_uri()), FAST)
+    assert error.value.title == "PYTHON_RUNTIME_BASE_URL must name a directory."
+    assert problem in error.value.body
+
+
+def test_a_web_page_instead_of_the_manifest(server):
+    server.route("/python/SHA256SUMS", (200, b"\n<html><head><title>Wi-Fi login</title></head></html>"))
+    with pytest.raises(BuildError) as error:
+        python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
+    assert error.value.title == "The runtime mirror sent a web page instead of a runtime file."
+    assert "Instead of the SHA256SUMS manifest" in error.value.body
+
+
+def test_an_endless_manifest(server):
+    server.route("/python/SHA256SUMS", (200, b"#" * (python_runtime.MANIFEST_LIMIT + 1)))
+    with pytest.raises(BuildError, match="The runtime mirror's SHA256SUMS file is too large."):
+        python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
+
+
+@pytest.mark.parametrize("credentials, says", [
+    ("deploy:s3cret@", "refused the user name and password (or token) in PYTHON_RUNTIME_BASE_URL"),
+    ("", "requires a user name and password (or token), and the URL has none"),
+])
+def test_a_401_is_about_credentials_and_not_retried(server, credentials, says):
+    server.route("/python/SHA256SUMS", (401, b"no"))
+    url = server.url("/python").replace("http://", f"http://{credentials}")
+    with pytest.raises(BuildError) as error:
+        python_runtime.fetch_manifest(mirror_from(url), Timeouts(connect=2, total=10, retries=3, backoff=0.01))
+    assert error.value.title == "The runtime mirror refused the credentials (HTTP 401)."
+    assert says in error.value.body and "s3cret" not in str(error.value)
+    assert "temporary" not in error.value.body and len(server.requests) == 1
+
+
+def test_a_407_is_about_the_proxy(server):
+    server.route("/python/SHA256SUMS", (407, b"no"))
+    with pytest.raises(BuildError, match=r"The proxy refused the download of Python \(HTTP 407\)."):
+        python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
+
+
+def test_a_final_failure_does_not_say_temporary(server):
+    server.route("/python/SHA256SUMS", (400, b"bad"))
+    with pytest.raises(BuildError) as error:
+        python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
+    assert error.value.title == "Unable to download Python."
+    assert "Retrying won't help" in error.value.body and "temporary" not in error.value.body
 
 
 def test_unreachable_mirror_manifest():
