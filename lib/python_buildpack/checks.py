@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from . import errors
+from . import errors, output
+from .config_vars import IGNORED, REFUSED, BuildConfig
 
 # Virtual environments people commit by mistake, by their usual names.
 VENV_DIR_NAMES = (".venv", "venv")
@@ -36,13 +37,46 @@ def not_run_twice(build_dir: Path, environ: Mapping[str, str], app_home: Path = 
     raise errors.buildpack_run_twice()
 
 
+def tool_settings_honoured(config: BuildConfig) -> None:
+    """Fail on a setting that would install something other than the app's
+    dependency file; warn that those which would install them elsewhere are
+    ignored (config_vars.TOOL_SETTINGS says which and why)."""
+    found = config.tool_settings()
+    refused = [(each.name, each.where, each.setting.reason) for each in found if each.setting.action == REFUSED]
+    if refused:
+        raise errors.tool_setting_refused(*refused[0])
+    ignored = [(each.name, each.where, each.setting.reason) for each in found if each.setting.action == IGNORED]
+    if ignored:
+        output.warning(errors.tool_settings_ignored_warning(ignored))
+
+
 def no_existing_python_dir(build_dir: Path) -> None:
+    heroku_dir_usable(build_dir)
     python_dir = build_dir / ".heroku" / "python"
     if not (python_dir.exists() or python_dir.is_symlink()):
         return
     entries = sorted(str(p.relative_to(build_dir)) for p in python_dir.glob("*"))[:10]
     listing = "\n".join(f"    {entry}" for entry in entries) or "    .heroku/python"
     raise errors.existing_python_dir(listing)
+
+
+def heroku_dir_usable(build_dir: Path) -> None:
+    """Fail unless `.heroku` is absent or a directory of the app itself.
+
+    Python goes into .heroku/python: a file there stops the install, and a
+    symbolic link would put Python wherever it points (outside the slug, or
+    nowhere), while the build seemed to pass.
+    """
+    heroku = build_dir / ".heroku"
+    if heroku.is_symlink():
+        target = os.readlink(heroku)
+        if not heroku.exists():
+            raise errors.heroku_dir_unusable(f"a symbolic link to '{target}', which doesn't exist")
+        inside = os.path.realpath(heroku).startswith(os.path.realpath(build_dir) + os.sep)
+        where = "a directory in the app" if inside else "a directory outside the app"
+        raise errors.heroku_dir_unusable(f"a symbolic link to '{target}' ({where})")
+    if heroku.exists() and not heroku.is_dir():
+        raise errors.heroku_dir_unusable("a file, not a directory")
 
 
 def no_committed_venv(build_dir: Path) -> None:

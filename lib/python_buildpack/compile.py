@@ -49,6 +49,7 @@ def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
     stack = current_stack(environ)
     checks.not_run_twice(dirs.build, environ)
     config = BuildConfig(dirs.env, environ)
+    checks.tool_settings_honoured(config)
     timeouts = Timeouts.from_config(config)
     cache = BuildCache(dirs.cache)
     hook_dirs = {"BUILD_DIR": dirs.build, "CACHE_DIR": dirs.cache, "ENV_DIR": dirs.env}

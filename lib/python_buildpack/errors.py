@@ -647,6 +647,22 @@ def zstd_missing() -> BuildError:
     )
 
 
+def heroku_dir_unusable(what: str) -> BuildError:
+    """`what` completes "The app's '.heroku' is ..."."""
+    return BuildError(
+        "The app's '.heroku' isn't a directory.",
+        f"""\
+The app's '.heroku' is {what}.
+The buildpack installs Python into '.heroku/python', which must be in the
+app's own directory to end up in the slug: a symbolic link would put Python
+somewhere else (or nowhere), and a file stops the install.
+
+Remove it (git rm .heroku), or make it a plain directory, and commit. If the
+build makes it (a bin/pre_compile hook, or an earlier buildpack), have that
+leave '.heroku' alone.""",
+    )
+
+
 def existing_python_dir(listing: str) -> BuildError:
     return BuildError(
         "Existing '.heroku/python/' directory found.",
@@ -809,6 +825,61 @@ Run 'pipenv lock' to regenerate it, then commit it.""",
     )
 
 
+def pipfile_lock_invalid_shape(problem: str) -> BuildError:
+    """`problem` completes "Pipfile.lock has ...": "\"default\" as a list"."""
+    return BuildError(
+        "Pipfile.lock isn't a valid Pipenv lockfile.",
+        f"""\
+Pipfile.lock is valid JSON, but it has {problem}.
+Pipenv can't install from it: it was edited by hand, merged badly, or
+written by another tool.
+
+Run 'pipenv lock' to regenerate it, then commit it.""",
+    )
+
+
+def file_not_utf8(name: str, offset: int, line: int, included_by: Optional[str] = None) -> BuildError:
+    """`offset`: of the first byte that isn't UTF-8, from 0; `line` from 1."""
+    included = f" (included by {included_by})" if included_by else ""
+    return BuildError(
+        f"{name} isn't UTF-8 text.",
+        f"""\
+The app's {name}{included} has a byte that isn't UTF-8 text at
+byte offset {offset} (line {line}). The package managers read it as UTF-8
+and would stop with an error.
+
+Save it as UTF-8 in your editor ('Save with encoding' or 'Reopen with
+encoding'), or convert it, for example from Latin-1 or Windows-1252:
+    iconv -f windows-1252 -t utf-8 {name} > {name}.new && mv {name}.new {name}
+then commit it.""",
+    )
+
+
+def file_unreadable(name: str, problem: str) -> BuildError:
+    return BuildError(
+        f"Unable to read {name}.",
+        f"""\
+The app's {name} can't be read: {problem}.
+
+Check its permissions (chmod 644 {name}); if a bin/pre_compile hook or an
+earlier buildpack writes it, check that step.""",
+    )
+
+
+def requirements_include_unusable(name: str, included_by: str, problem: str) -> BuildError:
+    """`problem` completes "... is ...": "a device, not a regular file"."""
+    return BuildError(
+        f"{included_by} includes '{name}', which can't be used.",
+        f"""\
+{included_by} includes the requirements file '{name}' (with -r or -c),
+which is {problem}.
+pip would read it for ever or fail.
+
+Include only requirements files of the app's own (-r requirements/base.txt),
+then commit.""",
+    )
+
+
 def pipfile_lock_invalid_version(value: str) -> BuildError:
     return BuildError(
         "Invalid Python version in Pipfile.lock.",
@@ -958,6 +1029,103 @@ the build) and exited with status {returncode}. Its output above says why.
 
 Fix the script, or remove or rename it if the app no longer needs it.""",
     )
+
+
+def hook_crlf_shebang(name: str, interpreter: str) -> BuildError:
+    return BuildError(
+        f"The bin/{name} script has Windows line endings.",
+        f"""\
+The first line of bin/{name} ends in a carriage return (CRLF, Windows line
+endings), so the system looks for an interpreter named '{interpreter}\\r',
+which doesn't exist ("bad interpreter").
+
+Convert the script to Unix line endings (LF) and commit it:
+    dos2unix bin/{name}    (or: sed -i 's/\\r$//' bin/{name})
+To stop git converting it again on Windows, add to .gitattributes:
+    bin/* text eol=lf
+or set: git config core.autocrlf input""",
+    )
+
+
+def hook_not_started(name: str, problem: str, interpreter: Optional[str]) -> BuildError:
+    """`interpreter`: the #! interpreter, when that is what is missing."""
+    if interpreter is not None:
+        cause = f"""\
+The interpreter its first line names (#!{interpreter}) doesn't exist in the
+build image. Use one that does, such as '#!/usr/bin/env bash' (Python isn't
+installed yet when bin/pre_compile runs)."""
+    else:
+        cause = """\
+Make sure it is a script starting with an interpreter line, such as
+'#!/usr/bin/env bash', or a program built for this system."""
+    return BuildError(
+        f"Unable to start the bin/{name} script.",
+        f"""\
+The app's bin/{name} script couldn't be started: {problem}.
+
+{cause}""",
+    )
+
+
+def environment_too_large(program: str, variables: Sequence[tuple[str, int]]) -> BuildError:
+    """`variables`: the largest environment variables' names and sizes (never values)."""
+    listed = "\n".join(f"    {name} ({_size(size)})" for name, size in variables)
+    first = variables[0][0] if variables else "?"
+    return BuildError(
+        f"Unable to run {program}: the environment variable {first} is too large.",
+        f"""\
+The system refused to start '{program}' ("Argument list too long"): Linux
+allows 128 KB for one environment variable, and about 2 MB for all of them.
+The largest ones are:
+{listed}
+The app's config vars are passed to the build's hooks, collectstatic and
+NLTK as environment variables.
+
+Keep large values out of config vars: put the data in a file (in the app, or
+fetched at build or run time) and set the config var to its path or URL:
+    heroku config:unset {first}   (dokku: dokku config:unset <app> {first})""",
+    )
+
+
+def _size(size: int) -> str:
+    return f"{size // 1024} KB" if size >= 1024 else f"{size} bytes"
+
+
+def config_vars_skipped_warning(skipped: dict[str, str]) -> str:
+    listed = "\n".join(f"    {name}: {problem}" for name, problem in sorted(skipped.items()))
+    return f"""\
+Warning: Some config vars can't be read.
+
+These entries of the build's config var directory (ENV_DIR) aren't config
+var files, or are too large, so the build leaves them out:
+{listed}
+Check how the build system writes the app's config vars."""
+
+
+def tool_setting_refused(name: str, where: str, reason: str) -> BuildError:
+    return BuildError(
+        f"The {where} {name} isn't supported.",
+        f"""\
+{name} is set (as a {where}): {reason}.
+The buildpack installs the dependency file in the app's root directory into
+the app's Python, in the slug.
+
+Unset it: heroku config:unset {name}  (dokku: dokku config:unset <app> {name})
+or remove it from the build system's environment.""",
+    )
+
+
+def tool_settings_ignored_warning(found: Sequence[tuple[str, str, str]]) -> str:
+    """`found`: each setting's name, where it is set and why it is ignored."""
+    listed = "\n".join(f"    {name} ({where}): {reason}" for name, where, reason in found)
+    return f"""\
+Warning: Some package manager settings are ignored during the build.
+
+These settings would install the app's dependencies outside the slug, or
+not into the app's Python, so the build runs without them:
+{listed}
+The buildpack decides where the dependencies go. Config vars still apply
+when the app runs; unset these if they were set by mistake."""
 
 
 def protected_config_vars_warning(names: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import errors, install_hints
+from . import app_files, errors, install_hints
 from .cache import BuildCache
 from .commands import CommandResult
 from .config_vars import BuildConfig
@@ -148,10 +148,26 @@ class LockfileSync(PackageManager):
         lockfile = build_dir / self.file_name
         fingerprint = file_fingerprint(lockfile, build_dir / "pyproject.toml")
         reason = self.installs_project_itself(build_dir)
-        lock = lockfile.read_text(encoding="utf-8", errors="replace")
+        lock = read_text(lockfile)
         if reason is None and any(marker in lock for marker in self.local_source_markers):
             reason = f"{self.file_name} installs packages from local paths or version control"
         return Dependencies(fingerprint, reason)
+
+
+def read_text(path: Path) -> str:
+    """One of the app's dependency files, as UTF-8 text, which the tools
+    require: an error naming the file if it can't be read or isn't text."""
+    name = path.name
+    try:
+        data = app_files.read_bytes(path)
+    except app_files.NotUsable as problem:
+        raise errors.file_unreadable(name, f"it is {problem}") from None
+    except OSError as error:
+        raise errors.file_unreadable(name, error.strerror or str(error)) from None
+    bad = app_files.first_bad_utf8(data)
+    if bad is not None:
+        raise errors.file_not_utf8(name, bad.offset, bad.line)
+    return data.decode("utf-8")
 
 
 def detect(build_dir: Path) -> PackageManager:
@@ -232,8 +248,8 @@ def file_fingerprint(*paths: Path) -> str:
     digest = hashlib.sha256()
     for path in paths:
         try:
-            content = path.read_bytes()
-        except OSError:
+            content = app_files.read_bytes(path)
+        except (OSError, app_files.NotUsable):
             content = b"\0missing\0"
         digest.update(f"{path.name}\0{len(content)}\0".encode())
         digest.update(content)

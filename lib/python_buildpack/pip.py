@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shlex
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import bundled_pip, errors, install_hints, output
+from . import app_files, bundled_pip, errors, install_hints, output
 from .commands import run_streamed
 from .package_manager import Dependencies, InstallContext, PackageManager, installed_version
 from .runtime_env import PythonLocation
@@ -59,6 +58,7 @@ def install_dependencies(
 ) -> None:
     files = ["requirements.txt"]
     if with_tests and (build_dir / "requirements-test.txt").is_file():
+        inspect_requirements(build_dir, "requirements-test.txt")  # its checks only
         files.append("requirements-test.txt")
     requirement_args = [arg for name in files for arg in ("-r", name)]
     shown = f"pip install {' '.join(requirement_args)}"
@@ -82,24 +82,58 @@ def install_dependencies(
 _URL_OR_PATH = re.compile(r"(://|^file:|^[./~]|\.whl$|\.tar\.gz$|\.zip$|\s@\s|^[^\s;]+@)")
 
 
-def inspect_requirements(build_dir: Path) -> Dependencies:
+def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -> Dependencies:
     """requirements.txt and the files it includes (-r, -c), and whether it
     names things pip can't see from the files alone (local paths, editables,
-    URLs)."""
+    URLs). Fails on what pip would choke on: bytes that aren't text, an
+    included file that isn't one."""
     digest = hashlib.sha256()
     reasons: list[str] = []
-    _inspect_file(build_dir / "requirements.txt", build_dir, digest, reasons, set())
+    _inspect_file(build_dir / file_name, build_dir, digest, reasons, set())
     return Dependencies(digest.hexdigest(), reasons[0] if reasons else None)
 
 
+# pip's comments: from a '#' at the start of a line or after whitespace.
+_COMMENT = re.compile(r"(?:^|\s)#")
+
+
 def _logical_lines(text: str) -> list[str]:
+    """The lines pip reads: continuations joined, comments and blank lines
+    dropped. Linear in the text's length, whatever it holds (a pattern that
+    backtracks took minutes on one long line)."""
     joined = re.sub(r"\\\r?\n", " ", text)
     lines = []
     for line in joined.splitlines():
-        line = re.sub(r"(^|\s+)#.*$", "", line).strip()
+        comment = _COMMENT.search(line)
+        line = (line[:comment.start()] if comment else line).strip()
         if line:
             lines.append(line)
     return lines
+
+
+# A shell word (as shlex.split reads one): unquoted characters, backslash
+# escapes and quoted strings. Each alternative starts with a different
+# character, so matching is linear (shlex.split itself is quadratic in a
+# word's length: minutes for a 1 MB line).
+_WORD = re.compile(r"""(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+""")
+_QUOTED = re.compile(r"""\\(.)|"((?:[^"\\]|\\.)*)"|'([^']*)'""")
+
+
+def _first_words(line: str, count: int = 2) -> list[str]:
+    """The line's first words (an option and its value) as shlex.split
+    gives them; with an unbalanced quote (shlex's error), split at whitespace."""
+    if _WORD.sub("", line).strip():
+        return line.split()[:count]
+    return [_QUOTED.sub(_unquoted, match.group()) for match, _ in zip(_WORD.finditer(line), range(count))]
+
+
+def _unquoted(match: re.Match) -> str:
+    escaped, double, single = match.groups()
+    if escaped is not None:
+        return escaped
+    if double is not None:
+        return re.sub(r'\\([\\"])', r"\1", double)
+    return single
 
 
 def _option_value(tokens: list[str], index: int) -> Optional[str]:
@@ -111,21 +145,30 @@ def _option_value(tokens: list[str], index: int) -> Optional[str]:
     return tokens[index + 1] if index + 1 < len(tokens) else None
 
 
-def _inspect_file(path: Path, build_dir: Path, digest, reasons: list[str], seen: set[Path]) -> None:
+def _inspect_file(
+    path: Path, build_dir: Path, digest, reasons: list[str], seen: set[Path], included_by: Optional[str] = None,
+    written: str = "",
+) -> None:
+    """`included_by`: the file whose -r/-c line names this one as `written`."""
     name = os.path.relpath(path, build_dir)
     try:
-        content = path.read_bytes()
-    except OSError:
-        reasons.append(f"{name} can't be read")
+        content = app_files.read_bytes(path)
+    except app_files.NotUsable as problem:
+        raise errors.requirements_include_unusable(
+            written or name, included_by or "requirements.txt", str(problem)) from None
+    except OSError as error:
+        if included_by is None:
+            raise errors.file_unreadable(name, error.strerror or str(error)) from None
+        reasons.append(f"{name} can't be read")  # pip's own error says why
         return
+    bad = app_files.first_bad_byte_as_pip_reads(content)
+    if bad is not None:
+        raise errors.file_not_utf8(name, bad.offset, bad.line, included_by)
     digest.update(f"{name}\0{len(content)}\0".encode())
     digest.update(content)
     seen.add(path.resolve())
-    for line in _logical_lines(content.decode("utf-8", errors="replace")):
-        try:
-            tokens = shlex.split(line)
-        except ValueError:
-            tokens = line.split()
+    for line in _logical_lines(app_files.decoded(content)):
+        tokens = _first_words(line)
         if not tokens:
             continue
         option = tokens[0].split("=", 1)[0]
@@ -136,7 +179,7 @@ def _inspect_file(path: Path, build_dir: Path, digest, reasons: list[str], seen:
                 continue
             target = (path.parent / included)
             if target.resolve() not in seen:
-                _inspect_file(target, build_dir, digest, reasons, seen)
+                _inspect_file(target, build_dir, digest, reasons, seen, name, included)
         elif option in ("-e", "--editable") or re.match(r"^-e\S", tokens[0]):
             reasons.append(f"{name} has an editable requirement")
         elif option in ("-f", "--find-links") or re.match(r"^-f\S", tokens[0]):

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import bundled_pip, errors, output, python_version
 from .commands import run_streamed
 from .package_manager import (
-    Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint, installed_version,
+    Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint, installed_version, read_text,
 )
 
 class Pipenv(PackageManager):
@@ -72,14 +72,7 @@ class Pipenv(PackageManager):
 
 def python_version_from_lock(build_dir: Path) -> Optional[str]:
     """Pipfile.lock's Python version: python_full_version, else python_version."""
-    try:
-        data = json.loads((build_dir / "Pipfile.lock").read_text(encoding="utf-8"))
-    except ValueError as error:  # includes UnicodeDecodeError
-        raise errors.pipfile_lock_invalid_json(str(error)) from None
-    meta = data.get("_meta") if isinstance(data, dict) else None
-    requires = meta.get("requires") if isinstance(meta, dict) else None
-    if not isinstance(requires, dict):
-        return None
+    requires = read_lock(build_dir)["_meta"].get("requires", {})
     value = requires.get("python_full_version") or requires.get("python_version")
     if value is None:
         return None
@@ -88,13 +81,68 @@ def python_version_from_lock(build_dir: Path) -> Optional[str]:
     return value
 
 
-def _reinstall_reason(build_dir: Path) -> Optional[str]:
+def read_lock(build_dir: Path) -> dict[str, Any]:
+    """Pipfile.lock, checked to have the shape Pipenv (and the buildpack)
+    reads, so a damaged one fails here, naming the file, and not inside
+    Pipenv with a traceback."""
+    data = _parse_json(read_text(build_dir / "Pipfile.lock"))
+    problem = _lock_shape_problem(data)
+    if problem:
+        raise errors.pipfile_lock_invalid_shape(problem)
+    return data
+
+
+def _parse_json(text: str) -> Any:
     try:
-        data = json.loads((build_dir / "Pipfile.lock").read_text(encoding="utf-8"))
-        packages = {**data.get("default", {})}
-    except (OSError, ValueError, AttributeError):
-        return None
-    for name, spec in packages.items():
-        if isinstance(spec, dict) and ({"path", "editable", "file"} & spec.keys()):
+        return json.loads(text)
+    except ValueError as error:
+        raise errors.pipfile_lock_invalid_json(str(error)) from None
+
+
+# The tables of a lockfile Pipenv writes, and what each must be.
+_OBJECT, _LIST = "an object", "a list"
+_META_KEYS = {"hash": _OBJECT, "requires": _OBJECT, "sources": _LIST}
+_PACKAGE_SECTIONS = ("default", "develop")
+
+
+def _lock_shape_problem(data: Any) -> Optional[str]:
+    """What makes `data` not a Pipfile.lock, completing "it has ...", or None."""
+    if not isinstance(data, dict):
+        return f"{_json_kind(data)} at the top, where an object of sections belongs"
+    meta = data.get("_meta")
+    if not isinstance(meta, dict):
+        return "no \"_meta\" object" if meta is None else f"\"_meta\" as {_json_kind(meta)}, not an object"
+    for key, expected in _META_KEYS.items():
+        if key in meta and not _is(meta[key], expected):
+            return f"\"_meta.{key}\" as {_json_kind(meta[key])}, not {expected}"
+    for section in _PACKAGE_SECTIONS:
+        packages = data.get(section, {})
+        if not isinstance(packages, dict):
+            return f"\"{section}\" as {_json_kind(packages)}, not an object of packages"
+        for name, spec in packages.items():
+            if not isinstance(spec, dict):
+                return f"the package \"{name[:50]}\" in \"{section}\" as {_json_kind(spec)}, not an object"
+    return None
+
+
+def _is(value: Any, expected: str) -> bool:
+    return isinstance(value, dict) if expected == _OBJECT else isinstance(value, list)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return _LIST if isinstance(value, list) else _OBJECT
+
+
+def _reinstall_reason(build_dir: Path) -> Optional[str]:
+    for name, spec in read_lock(build_dir).get("default", {}).items():
+        if {"path", "editable", "file"} & spec.keys():
             return f"Pipfile.lock installs {name} from a local path"
     return None

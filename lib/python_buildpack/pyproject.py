@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from . import errors
+from . import app_files, errors
 
 try:
     import tomllib
@@ -46,7 +46,9 @@ def read(build_dir: Path) -> Optional[Pyproject]:
 
 def _parse(path: Path) -> dict[str, Any]:
     try:
-        raw = path.read_bytes()
+        raw = app_files.read_bytes(path)
+    except app_files.NotUsable as problem:
+        raise errors.pyproject_invalid(f"is {problem}") from None
     except OSError as error:
         raise errors.pyproject_invalid(f"can't be read ({error.strerror or error})") from None
     if raw.startswith(b"\xef\xbb\xbf"):

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
+from .config_vars import tool_setting
+
 APP_DIR = Path("/app")
 APP_PYTHON_HOME = APP_DIR / ".heroku" / "python"
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "vendor" / "profile.d"
@@ -70,8 +72,9 @@ def _prepended(directory: Path, current: Optional[str]) -> str:
 
 
 def clean_env(base: Mapping[str, str]) -> dict[str, str]:
-    """The build environment without settings that would steer a Python."""
-    return {k: v for k, v in base.items() if not k.startswith(_DROPPED_PREFIXES)}
+    """The build environment without settings that would steer a Python, or
+    send the install outside the slug (config_vars.TOOL_SETTINGS)."""
+    return {k: v for k, v in base.items() if not k.startswith(_DROPPED_PREFIXES) and tool_setting(k) is None}
 
 
 def build_env(location: PythonLocation, base: Mapping[str, str]) -> dict[str, str]:

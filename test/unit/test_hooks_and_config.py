@@ -18,9 +18,9 @@ def config_with(tmp_path, values):
 def test_app_config_leaves_out_protected_names_and_odd_values(tmp_path):
     config = config_with(tmp_path, {"SECRET_KEY": "s3cret\n", "PATH": "/evil", "LD_PRELOAD": "/evil.so",
                                     "CACHE_DIR": "/elsewhere", "BINARY": "a\0b", "not-a-name": "x"})
-    app_config, ignored = config.app_config()
-    assert app_config == {"SECRET_KEY": "s3cret"}
-    assert ignored == ["CACHE_DIR", "LD_PRELOAD", "PATH"]
+    found = config.app_config()
+    assert found.values == {"SECRET_KEY": "s3cret"}
+    assert found.protected == ["CACHE_DIR", "LD_PRELOAD", "PATH"] and found.skipped == {}
 
 
 def test_app_environment_adds_the_build_dirs(tmp_path):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from python_buildpack import pipenv, pyproject, python_range, python_version as pv
+from python_buildpack import app_files, pipenv, pyproject, python_range, python_version as pv
 from python_buildpack.errors import BuildError
 from python_buildpack.poetry import Poetry
 from python_buildpack.uv import Uv
@@ -77,9 +77,9 @@ def test_unreadable_pyproject(tmp_path, content, problem):
 
 def test_pyproject_that_cant_be_read(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[project]\n")
-    def refuse(self):
+    def refuse(path, limit=0):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(app_files, "read_bytes", refuse)
     with pytest.raises(BuildError) as error:
         pyproject.read(tmp_path)
     assert "can't be read (Permission denied)" in error.value.body
@@ -212,7 +212,6 @@ def write_lock(tmp_path, meta=None, default=None):
     ({"python_version": "3.12"}, "3.12"),
     ({"python_full_version": "3.12.4", "python_version": "3.12"}, "3.12.4"),
     ({}, None),
-    ([], None),
 ])
 def test_pipfile_lock_versions(tmp_path, requires, expected):
     write_lock(tmp_path, {"requires": requires})
@@ -231,10 +230,51 @@ def test_pipfile_lock_errors(tmp_path, content, headline):
     assert error.value.title == headline
 
 
-def test_pipfile_lock_odd_shapes(tmp_path):
-    for content in ("[]", '{"_meta": []}', '{"_meta": {"requires": "3.12"}}', "null"):
-        (tmp_path / "Pipfile.lock").write_text(content)
-        assert pipenv.python_version_from_lock(tmp_path) is None
+@pytest.mark.parametrize("content, problem", [
+    ("[]", "it has a list at the top"),
+    ("null", "it has null at the top"),
+    ('{"default": {}}', 'it has no "_meta" object'),
+    ('{"_meta": []}', 'it has "_meta" as a list'),
+    ('{"_meta": {"requires": "3.12"}}', 'it has "_meta.requires" as a string, not an object'),
+    ('{"_meta": {"sources": {}}}', 'it has "_meta.sources" as an object, not a list'),
+    ('{"_meta": {}, "default": []}', 'it has "default" as a list, not an object of packages'),
+    ('{"_meta": {}, "develop": "x"}', 'it has "develop" as a string'),
+    ('{"_meta": {}, "default": {"flask": "==3.1"}}', 'it has the package "flask" in "default" as a string'),
+])
+def test_pipfile_lock_of_the_wrong_shape(tmp_path, content, problem):
+    # Valid JSON that isn't a lockfile: Pipenv would crash on it later.
+    (tmp_path / "Pipfile.lock").write_text(content)
+    for read in (pipenv.python_version_from_lock, lambda path: pipenv.Pipenv().dependencies(path)):
+        with pytest.raises(BuildError) as error:
+            read(tmp_path)
+        assert error.value.title == "Pipfile.lock isn't a valid Pipenv lockfile."
+        assert problem in error.value.body and "pipenv lock" in error.value.body
+
+
+def test_pipfile_lock_not_utf8_or_unreadable(tmp_path, monkeypatch):
+    (tmp_path / "Pipfile.lock").write_bytes(b'{"_meta": {}, "default": {"caf\xe9": {}}}')
+    with pytest.raises(BuildError) as error:
+        pipenv.Pipenv().dependencies(tmp_path)
+    assert error.value.title == "Pipfile.lock isn't UTF-8 text."
+    assert "byte offset 30 (line 1)" in error.value.body and "Save it as UTF-8" in error.value.body
+
+    def refuse(path, limit=0):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(app_files, "read_bytes", refuse)
+    with pytest.raises(BuildError) as error:
+        pipenv.python_version_from_lock(tmp_path)
+    assert error.value.title == "Unable to read Pipfile.lock."
+    assert "Permission denied" in error.value.body and "chmod 644 Pipfile.lock" in error.value.body
+
+
+def test_unreadable_uv_and_poetry_lockfiles(tmp_path):
+    (tmp_path / "uv.lock").mkdir()
+    with pytest.raises(BuildError, match="Unable to read uv.lock"):
+        Uv().dependencies(tmp_path)
+    (tmp_path / "poetry.lock").write_bytes(b"\xff\xfe")
+    (tmp_path / "pyproject.toml").write_text("[tool.poetry]\npackage-mode = false\n")
+    with pytest.raises(BuildError, match="poetry.lock isn't UTF-8 text"):
+        Poetry().dependencies(tmp_path)
 
 
 def test_pipenv_dependencies(tmp_path):

@@ -1,0 +1,112 @@
+"""Reading the app's files (and config vars) whatever they turn out to be.
+
+An app's source, its hooks and its config var directory may hold anything:
+a named pipe or a device where a file should be (reading one blocks for
+ever, or never ends), a symbolic link out of the app, a huge file, bytes in
+another encoding. Every file the build reads whole goes through here.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+# The most the build reads of one of the app's files: dependency files and
+# lockfiles are kilobytes; nothing a package manager reads is this large.
+MAX_BYTES = 50 * 1024 * 1024
+
+# Byte order marks pip honours in requirements files, longest first (UTF-32's
+# little-endian mark starts with UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# A PEP 263 encoding line, which pip honours in the first two lines.
+_CODING_LINE = re.compile(rb"^#.*coding[:=]\s*([-\w.]+)")
+
+
+class NotUsable(Exception):
+    """The path isn't a regular file, or is too large; str() completes "... is"."""
+
+
+@dataclass(frozen=True)
+class BadByte:
+    offset: int  # from 0
+    line: int  # from 1
+
+
+def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The file's content: NotUsable if it isn't a regular file (after
+    following links) or is larger than `limit`; OSError if it can't be read."""
+    status = os.stat(path)
+    if not stat.S_ISREG(status.st_mode):
+        raise NotUsable(f"{kind(status.st_mode)}, not a regular file")
+    # O_NONBLOCK: had it become a named pipe since, opening it won't block.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotUsable(f"{kind(mode)}, not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise NotUsable(f"larger than {_megabytes(limit)}")
+    return data
+
+
+def kind(mode: int) -> str:
+    """What a file of this mode is, for messages."""
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISREG, "a file"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def first_bad_utf8(data: bytes) -> Optional[BadByte]:
+    """Where `data` stops being UTF-8, or None."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return BadByte(error.start, data.count(b"\n", 0, error.start) + 1)
+    return None
+
+
+def first_bad_byte_as_pip_reads(data: bytes) -> Optional[BadByte]:
+    """Where a requirements file stops being text as pip decodes it (with
+    a UTF-8 locale): a byte order mark or an encoding line names the
+    encoding, else it is UTF-8. None if it decodes."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _first_bad(data, encoding, skip=len(bom))
+    for line in data.split(b"\n", 2)[:2]:
+        declared = _CODING_LINE.match(line)
+        if declared:
+            try:
+                return _first_bad(data, codecs.lookup(declared.group(1).decode("ascii")).name)
+            except LookupError:
+                return None  # pip's own error names the unknown encoding
+    return first_bad_utf8(data)
+
+
+def _first_bad(data: bytes, encoding: str, skip: int = 0) -> Optional[BadByte]:
+    try:
+        data[skip:].decode(encoding)
+    except UnicodeDecodeError as error:
+        offset = skip + error.start
+        return BadByte(offset, data.count(b"\n", 0, offset) + 1)
+    return None
+
+
+def decoded(data: bytes) -> str:
+    """Text of a file first_bad_byte_as_pip_reads accepted, as pip reads it."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB"
