@@ -3,38 +3,72 @@
 Layout inside CACHE_DIR (shared with other buildpacks, so namespaced):
 
     python-buildpack/
-        metadata.json   what the cached install was built from (written last)
+        .lock           flock()ed while a build restores from or saves to the cache
+        metadata.json   what the cached install was built from, and its size (written last)
         python-version  the last successful build's Python version (sticky)
         python/         the install, i.e. BUILD_DIR/.heroku/python
         pip/            pip's download and wheel cache
         poetry/, uv/    the Poetry and uv tools (never in the slug)
         poetry-cache/, uv-cache/   their download caches
 
-The install is reused only when everything in `CacheKey` is unchanged; a
-missing or unreadable metadata.json marks a partial, corrupt or foreign
-cache, which is discarded. Restoring moves the directory; saving hardlinks
-when CACHE_DIR and BUILD_DIR share a file system.
+The install is reused only when everything in `CacheKey` is unchanged and
+it still has the files metadata.json counted when it was saved; a missing
+or unreadable metadata.json marks a partial, corrupt or foreign cache, which
+is discarded. Restoring moves the directory; saving copies into a temporary
+directory (hardlinks when CACHE_DIR and BUILD_DIR share a file system),
+renames it into place and writes metadata.json last. Two builds of one app
+can run at once on one CACHE_DIR: each restore and save holds the lock, and
+a build that can't get it in time goes on without the cache.
+
+Nothing in the cache is trusted to be what it should: a symbolic link, FIFO
+or other odd file where a directory or file of ours belongs is removed,
+never followed or read (a FIFO would block the build).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import re
+import secrets
 import shutil
+import stat
 import subprocess
+import tempfile
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
-from . import output
+from . import errors, output
 
 NAMESPACE = "python-buildpack"
-FORMAT = 1
+# 2: metadata.json records the install's file count and size.
+FORMAT = 2
 # Download caches (pip's, uv's, Poetry's) are dropped when larger than this.
 DOWNLOAD_CACHE_LIMIT = 1024 * 1024 * 1024
 # Tools kept in the cache, by package manager; other managers' are removed.
 TOOL_DIRS = {"poetry": ("poetry", "poetry-cache"), "uv": ("uv", "uv-cache")}
+# How long a build waits for another build of the app to finish with the
+# cache: saving a large install to another file system takes a while, but a
+# build never waits for ever on a build that hangs.
+LOCK_WAIT_SECONDS = 60.0
+# Names of a save's work in progress; any found while holding the lock are
+# left by a build that was killed, and are removed.
+STAGING_PREFIX = ".saving-"
+WRITING_PREFIX = ".writing-"
+# Directories a Python install has, checked before it is reused.
+INSTALL_DIRS = ("bin", "lib")
+# The cache's small files are read only up to this size.
+SMALL_FILE_LIMIT = 64 * 1024
+
+INCOMPLETE = "The cache is incomplete, corrupt or from another buildpack version"
+FOREIGN_ROOT = "The cache directory is corrupt or belongs to something else"
+NOT_A_DIRECTORY = "The cached Python install is a symbolic link or not a directory"
+INSTALL_INCOMPLETE = "The cached Python install is incomplete or changed since it was saved"
 
 
 @dataclass(frozen=True)
@@ -74,6 +108,21 @@ class CacheKey:
 
 
 @dataclass(frozen=True)
+class InstallSize:
+    """How many files (and links) an install has and their total size: what
+    tells a complete saved install from one that lost files since."""
+
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Metadata:
+    key: CacheKey
+    install: InstallSize
+
+
+@dataclass(frozen=True)
 class StickyVersion:
     """The last build's exact Python version, and which buildpack made that build."""
 
@@ -87,11 +136,8 @@ _CLASSIC_VERSION = re.compile(r"python-([0-9]+\.[0-9]+\.[0-9]+)")
 def read_classic_python_version(path: Path) -> Optional[str]:
     """The version in the classic buildpack's cache file (`python-3.12.4`), or
     None when it is missing or holds anything else (PyPy, older formats)."""
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    match = _CLASSIC_VERSION.fullmatch(text)
+    text = _read_small_file(path)
+    match = _CLASSIC_VERSION.fullmatch(text.strip()) if text else None
     return match.group(1) if match else None
 
 
@@ -109,6 +155,7 @@ class BuildCache:
         # so an app without a version file keeps its major version.
         self.version_path = self.root / "python-version"
         self.python_dir = self.root / "python"
+        self.lock_path = self.root / ".lock"
         # Where the classic Python buildpack keeps its last build's version.
         self.classic_version_path = cache_dir / ".heroku" / "python-version"
         self.pip_dir = self.root / "pip"
@@ -117,19 +164,15 @@ class BuildCache:
 
     def read_key(self) -> Optional[CacheKey]:
         """The key of the cached install, or None if there is no usable one."""
-        try:
-            data = json.loads(self.metadata_path.read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
-                return None
-            return CacheKey(**{f.name: str(data[f.name]) for f in fields(CacheKey)})
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
+        metadata = self._read_metadata()
+        return metadata.key if metadata else None
+
+    def has_install(self) -> bool:
+        return _is_real_dir(self.root) and _is_real_dir(self.python_dir)
 
     def cached_python_version(self) -> Optional[str]:
-        try:
-            return self.version_path.read_text(encoding="utf-8").strip() or None
-        except (OSError, UnicodeDecodeError):
-            return None
+        text = _read_small_file(self.version_path) if _is_real_dir(self.root) else None
+        return (text or "").strip() or None
 
     def sticky_python_version(self) -> Optional[StickyVersion]:
         """The last build's Python version: this buildpack's, else the
@@ -140,6 +183,19 @@ class BuildCache:
         classic = read_classic_python_version(self.classic_version_path)
         return StickyVersion(classic, from_classic_buildpack=True) if classic else None
 
+    def _read_metadata(self) -> Optional[Metadata]:
+        text = _read_small_file(self.metadata_path) if _is_real_dir(self.root) else None
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+            if data.get("format") != FORMAT:
+                return None
+            key = CacheKey(**{f.name: str(data[f.name]) for f in fields(CacheKey)})
+            return Metadata(key, InstallSize(int(data["install"]["files"]), int(data["install"]["bytes"])))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
     # -- restoring ----------------------------------------------------------
 
     def restore(self, key: CacheKey, install_dir: Path, dependency_file: Optional[str]) -> Restored:
@@ -148,38 +204,87 @@ class BuildCache:
         `dependency_file` names the file whose changes discard the install
         (None when the package manager's sync removes stale packages itself).
         """
-        if not self.root.is_dir():
-            if self.root.exists() or self.root.is_symlink():
-                self._discard(["The cache directory is corrupt or belongs to something else"], keep_pip=False)
+        if not self._root_usable():
             return Restored(False)
+        with self._locked() as locked:
+            if not locked:
+                output.warning(errors.cache_busy_warning(LOCK_WAIT_SECONDS, saving=False))
+                return Restored(False)
+            try:
+                return self._restore_locked(key, install_dir, dependency_file)
+            except OSError as error:
+                # A cache we can't read or change (permissions, a full disk)
+                # costs the build its cache, not the build.
+                self._discard([f"It can't be used: {_describe(error)}"], keep_pip=True)
+                return Restored(False)
+
+    def _root_usable(self) -> bool:
+        """Whether the cache directory is there and ours; anything else in
+        its place (a symbolic link, a file) is removed, never followed."""
+        if not os.path.lexists(self.root):
+            return False
+        if not _is_real_dir(self.root):
+            self._discard([FOREIGN_ROOT], keep_pip=False)
+            return False
+        return True
+
+    def _restore_locked(self, key: CacheKey, install_dir: Path, dependency_file: Optional[str]) -> Restored:
+        self._remove_leftovers()
         self.remove_tools_except(key.package_manager)
-        if not self.python_dir.exists():
+        if not os.path.lexists(self.python_dir):
             return Restored(False)  # nothing saved yet, or the last build failed after restoring
-        old = self.read_key()
-        if old is None:
-            reasons = ["The cache is incomplete, corrupt or from another buildpack version"]
-        elif not (self.python_dir / "bin").is_dir():
-            reasons = ["The cached Python install is incomplete"]
-        else:
-            reasons = key.changes_from(old, dependency_file)
+        old = self._read_metadata()
+        reasons = self._reasons_to_discard(old, key, dependency_file)
         if reasons:
             self._discard(reasons, keep_pip=old is not None)
             return Restored(False)
         output.step("Restoring cache")
+        problem = self._move_out(install_dir)
+        if problem:
+            self._discard([problem], keep_pip=True)
+            return Restored(False)
+        return Restored(True, dependencies_unchanged=old.key.dependencies == key.dependencies)
+
+    def _reasons_to_discard(self, old: Optional[Metadata], key: CacheKey, dependency_file: Optional[str]) -> list[str]:
+        if old is None:
+            return [INCOMPLETE]
+        if not _is_real_dir(self.python_dir):
+            return [NOT_A_DIRECTORY]
+        changes = key.changes_from(old.key, dependency_file)
+        if changes:
+            return changes
+        if not all(_is_real_dir(self.python_dir / name) for name in INSTALL_DIRS):
+            return [INSTALL_INCOMPLETE]
+        if _measure(self.python_dir) != old.install:
+            return [INSTALL_INCOMPLETE]
+        return []
+
+    def _move_out(self, install_dir: Path) -> Optional[str]:
+        """Move the cached install into the build; what went wrong, if it couldn't be."""
+        # metadata.json goes first: whatever happens next (a kill, a failed
+        # copy), it never again describes what is left in the cache.
+        _remove_path(self.metadata_path)
         install_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(self.python_dir, install_dir)
+            return None
         except OSError:
+            pass  # the cache is on another file system: copy
+        try:
             _copy_tree(self.python_dir, install_dir, link=False)
-            shutil.rmtree(self.python_dir, ignore_errors=True)
-        return Restored(True, dependencies_unchanged=old is not None and old.dependencies == key.dependencies)
+        except OSError as error:
+            _remove_path(install_dir)
+            return f"Copying it into the build failed: {_describe(error)}"
+        finally:
+            _remove_path(self.python_dir)
+        return None
 
     def remove_tools_except(self, package_manager: str) -> None:
         """Drop the cached tools of package managers the app no longer uses."""
         for manager, names in TOOL_DIRS.items():
             if manager != package_manager:
                 for name in names:
-                    shutil.rmtree(self.root / name, ignore_errors=True)
+                    _remove_path(self.root / name)
 
     def _discard(self, reasons: list[str], keep_pip: bool) -> None:
         output.step("Discarding cache since:")
@@ -188,67 +293,228 @@ class BuildCache:
         self.clear(keep_pip=keep_pip)
 
     def discard_restored(self, install_dir: Path, why: str) -> None:
-        """Throw away a restored install that turned out to be broken."""
-        shutil.rmtree(install_dir, ignore_errors=True)
-        self._discard([why], keep_pip=True)
+        """Throw away a restored install that turned out to be broken. The
+        cache itself no longer holds it (restoring moved it out), and may by
+        now hold another build's save, so it is left alone."""
+        _remove_path(install_dir)
+        output.step("Discarding cache since:")
+        output.info(f"- {why}")
 
     def clear(self, keep_pip: bool) -> None:
-        if self.root.is_symlink() or (self.root.exists() and not self.root.is_dir()):
-            self.root.unlink()
+        if not _is_real_dir(self.root):
+            _remove_path(self.root)
             return
-        self.metadata_path.unlink(missing_ok=True)
-        shutil.rmtree(self.python_dir, ignore_errors=True)
+        _remove_path(self.metadata_path)
+        _remove_path(self.python_dir)
         if not keep_pip:
-            shutil.rmtree(self.pip_dir, ignore_errors=True)
+            _remove_path(self.pip_dir)
+
+    def _remove_leftovers(self) -> None:
+        """Remove what a killed build's save left. Only called with the lock
+        held, so no other build's save is in progress."""
+        for entry in os.scandir(self.root):
+            if entry.name.startswith((STAGING_PREFIX, WRITING_PREFIX)):
+                _remove_path(Path(entry.path))
 
     # -- saving -------------------------------------------------------------
 
     def save(self, key: CacheKey, install_dir: Path) -> Optional[str]:
-        """Save the install for the next build; return a problem, if any.
+        """Save the install for the next build; return a warning, if any.
 
-        metadata.json is written last, so an interrupted save leaves a cache
-        that the next build recognises as partial and discards.
+        The install is copied into a temporary directory, renamed into
+        place, and metadata.json written last, so a save that is interrupted
+        or runs out of space leaves nothing the next build would reuse.
         """
         output.step("Saving cache")
         try:
+            if os.path.lexists(self.root) and not _is_real_dir(self.root):
+                _remove_path(self.root)
             self.root.mkdir(parents=True, exist_ok=True)
-            self.metadata_path.unlink(missing_ok=True)
-            shutil.rmtree(self.python_dir, ignore_errors=True)
+            with self._locked() as locked:
+                if not locked:
+                    return errors.cache_busy_warning(LOCK_WAIT_SECONDS, saving=True)
+                self._save_locked(key, install_dir)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                return errors.cache_no_space_warning(str(self.root.parent))
+            return errors.cache_save_warning(_describe(error))
+        return None
+
+    def _save_locked(self, key: CacheKey, install_dir: Path) -> None:
+        self._remove_leftovers()
+        # The old install goes first, metadata.json before it, so that space
+        # is free for the copy and nothing describes a half-removed install.
+        _remove_path(self.metadata_path)
+        _remove_path(self.python_dir)
+        staging = self.root / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
+        try:
             same_fs = os.stat(self.root).st_dev == os.stat(install_dir).st_dev
-            _copy_tree(install_dir, self.python_dir, link=same_fs)
-            for download_cache in (self.pip_dir, self.root / "uv-cache", self.root / "poetry-cache"):
-                if _size(download_cache) > DOWNLOAD_CACHE_LIMIT:
-                    shutil.rmtree(download_cache, ignore_errors=True)
+            _copy_tree(install_dir, staging, link=same_fs)
+            size = _measure(staging)
+            os.rename(staging, self.python_dir)
+            self._prune_download_caches()
             _write_atomically(self.version_path, key.python_version + "\n")
-            _write_atomically(self.metadata_path, json.dumps({"format": FORMAT, **asdict(key)}, indent=2) + "\n")
-        except (OSError, subprocess.CalledProcessError) as error:
-            shutil.rmtree(self.python_dir, ignore_errors=True)
-            return str(error)
+            metadata = {"format": FORMAT, **asdict(key), "install": asdict(size)}
+            _write_atomically(self.metadata_path, json.dumps(metadata, indent=2) + "\n")
+        except BaseException:
+            # Including SIGTERM: nothing half-saved stays to take up space.
+            for path in (staging, self.metadata_path, self.python_dir):
+                _remove_path(path)
+            raise
+
+    def _prune_download_caches(self) -> None:
+        for download_cache in (self.pip_dir, self.root / "uv-cache", self.root / "poetry-cache"):
+            if _size(download_cache) > DOWNLOAD_CACHE_LIMIT:
+                _remove_path(download_cache)
+
+    # -- the lock -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[bool]:
+        """Hold the cache's lock; yields False if another build held it for
+        LOCK_WAIT_SECONDS. Where the lock can't be taken at all (a read-only
+        cache, a file system without locks) the build goes on as before
+        locks existed: the metadata checks still catch a broken install."""
+        fd = self._open_lock_file()
+        try:
+            yield fd is None or _acquire(fd, LOCK_WAIT_SECONDS)
+        finally:
+            if fd is not None:
+                os.close(fd)  # releases the lock; a killed build's is released by the kernel
+
+    def _open_lock_file(self) -> Optional[int]:
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        for _attempt in range(2):
+            try:
+                fd = os.open(self.lock_path, flags, 0o600)
+            except OSError as error:
+                if error.errno not in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+                    return None
+            else:
+                if stat.S_ISREG(os.fstat(fd).st_mode):
+                    return fd
+                os.close(fd)
+            # A link, FIFO, socket or directory in the lock file's place.
+            _remove_path(self.lock_path)
         return None
 
 
+def _acquire(fd: int, wait: float) -> bool:
+    """flock `fd`, waiting at most `wait` seconds; True when the build may go on."""
+    deadline = time.monotonic() + wait
+    announced = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        except OSError:
+            return True  # this file system can't lock: see BuildCache._locked
+        if time.monotonic() >= deadline:
+            return False
+        if not announced:
+            output.info("Waiting for another build of this app to finish with the build cache")
+            announced = True
+        time.sleep(0.1)
+
+
+def _is_real_dir(path: Path) -> bool:
+    """A directory, not a symbolic link to one."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _remove_path(path: Path) -> None:
+    """Remove whatever is at `path`; a symbolic link is removed, never followed."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return  # nothing there
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _read_small_file(path: Path) -> Optional[str]:
+    """The text of a small regular file, or None: never follows a link at
+    `path`, nor blocks on a FIFO, nor reads a huge file into memory."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > SMALL_FILE_LIMIT:
+            return None
+        chunks = []
+        while chunk := os.read(fd, SMALL_FILE_LIMIT + 1):
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
+
+
 def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    """Write a file by renaming a complete one into place: a reader sees the
+    old or the new file, never part of one, and a link at `path` is replaced,
+    not written through."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=WRITING_PREFIX)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        if _is_real_dir(path):
+            _remove_path(path)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove_path(Path(temporary))
+        raise
 
 
 def _copy_tree(source: Path, target: Path, link: bool) -> None:
-    """Copy a tree keeping links as they are; hardlink files when `link`."""
-    subprocess.run(
+    """Copy a tree keeping links as they are; hardlink files when `link`.
+
+    cp's own message (which names the file and the cause) becomes the
+    OSError: its command line means nothing to the user.
+    """
+    result = subprocess.run(
         ["cp", "--recursive", "--no-dereference", "--preserve=mode,timestamps,links",
          *(["--link"] if link else []), str(source), str(target)],
-        check=True,
         capture_output=True,
+        text=True,
+        errors="replace",
     )
+    if result.returncode != 0:
+        message = next((line for line in result.stderr.splitlines() if line.strip()), "cp failed")
+        message = message.removeprefix("cp: ")
+        no_space = "No space left on device" in result.stderr or "Disk quota exceeded" in result.stderr
+        raise OSError(errno.ENOSPC if no_space else errno.EIO, message)
+
+
+def _measure(directory: Path) -> InstallSize:
+    """The files (and links) under `directory` and their total size, links not followed."""
+    files = total = 0
+    for root, dirs, names in os.walk(directory):
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+                files += 1
+            except OSError:
+                pass
+    return InstallSize(files, total)
 
 
 def _size(directory: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(directory):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total
+    return _measure(directory).bytes if _is_real_dir(directory) else 0
+
+
+def _describe(error: OSError) -> str:
+    if error.filename and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return error.strerror or str(error)

@@ -104,9 +104,9 @@ def compile_app(dirs: BuildDirs, install_test: bool = False) -> None:
     write_environment(dirs, location, tool_env)
     release.note_process_types(dirs.build)
     hooks.run_hook("post_compile", dirs.build, app_env)
-    problem = cache.save(key, location.install_dir)
-    if problem:
-        output.warning(errors.cache_save_warning(problem))
+    warning = cache.save(key, location.install_dir)
+    if warning:
+        output.warning(warning)
 
 
 def choose_python(
@@ -198,7 +198,7 @@ def write_environment(dirs: BuildDirs, location: PythonLocation, tool_env: ToolE
 def _cached_version_for(requested: RequestedVersion, cache: BuildCache) -> Optional[str]:
     """The cached install's version, if it satisfies the request."""
     key = cache.read_key()
-    if key is None or not cache.python_dir.is_dir():
+    if key is None or not cache.has_install():
         return None
     cached = key.python_version
     matches = cached == requested.text if requested.is_exact else cached.rsplit(".", 1)[0] == requested.major

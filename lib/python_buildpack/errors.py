@@ -1237,3 +1237,25 @@ Warning: Unable to save the build cache.
 
 {problem}
 The app was built; the next build starts without a cache."""
+
+
+def cache_no_space_warning(cache_dir: str) -> str:
+    return f"""\
+Warning: Unable to save the build cache: no space left on device.
+
+The file system of the build cache ({cache_dir}) is full. The app was
+built; the next build starts without a cache. Clearing the app's build
+cache (heroku builds:cache:purge, dokku repo:purge-cache) or freeing space
+on the builder's disk fixes it."""
+
+
+def cache_busy_warning(seconds: float, saving: bool) -> str:
+    outcome = (
+        "This build's cache isn't saved; the next build uses the other build's."
+        if saving else "This build doesn't use the cache: Python is installed afresh."
+    )
+    return f"""\
+Warning: Another build of this app is using the build cache.
+
+It held the cache's lock for more than {seconds:.0f} seconds (two builds of
+one app were started at once, or the other build hangs). {outcome}"""

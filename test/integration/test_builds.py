@@ -147,7 +147,7 @@ def test_damaged_cache_is_discarded_and_the_build_succeeds(herokuish, fixture_ap
         assert "Installing Python" in log
     else:
         assert "- The cache is incomplete, corrupt or from another buildpack version" in log
-    assert json.loads((namespace / "metadata.json").read_text())["format"] == 1
+    assert json.loads((namespace / "metadata.json").read_text())["format"] == 2
 
 
 # --- failures -------------------------------------------------------------------

@@ -183,3 +183,349 @@ def test_switching_managers_drops_the_old_tools(dirs):
         (cache.root / name).mkdir()
     cache.restore(replace(KEY, package_manager="poetry"), install.with_name("other"), None)
     assert sorted(p.name for p in cache.root.iterdir() if p.is_dir()) == ["pip", "poetry", "poetry-cache"]
+
+
+# --- hostile caches: links, FIFOs and odd files are removed, never followed ---
+
+import errno
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from python_buildpack import cache as cache_module
+from python_buildpack.cache import FORMAT, LOCK_WAIT_SECONDS
+
+LIB = Path(cache_module.__file__).resolve().parents[1]
+WORKER = Path(__file__).with_name("cache_worker.py")
+
+
+def finishes(call, seconds=10):
+    """`call()`'s result, failing the test if it hangs (a FIFO read would)."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert result, f"{call} hung"
+    return result[0]
+
+
+def test_saved_metadata_names_the_install_size(dirs):
+    cache = saved(dirs)
+    data = json.loads(cache.metadata_path.read_text())
+    assert data["format"] == FORMAT == 2
+    assert data["install"] == {"files": 3, "bytes": len("installed") + len("python3") + len("nowhere")}
+
+
+def test_python_dir_that_is_a_link_is_discarded_not_followed(dirs, tmp_path, capsys):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    elsewhere = tmp_path / "elsewhere"
+    cache.python_dir.rename(elsewhere)  # a complete install, outside the cache
+    cache.python_dir.symlink_to(elsewhere)
+    assert cache.has_install() is False
+    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
+    assert "- The cached Python install is a symbolic link or not a directory" in capsys.readouterr().out
+    assert not os.path.lexists(cache.python_dir) and not install.with_name("other").exists()
+    assert (elsewhere / "bin" / "python3").read_text() == "installed"  # the target is left alone
+
+
+@pytest.mark.parametrize("target", ["directory", "nowhere"])
+def test_cache_root_that_is_a_link_is_discarded_not_followed(dirs, tmp_path, capsys, target):
+    cache_dir, install = dirs
+    elsewhere = tmp_path / "elsewhere"
+    saved((elsewhere, install))  # a complete cache, outside CACHE_DIR
+    shutil.rmtree(install)
+    cache_dir.mkdir()
+    (cache_dir / "python-buildpack").symlink_to(elsewhere / "python-buildpack" if target == "directory" else tmp_path / "nowhere")
+    cache = BuildCache(cache_dir)
+    assert cache.cached_python_version() is None and cache.read_key() is None
+    assert cache.restore(KEY, install, "requirements.txt").reused is False
+    assert "belongs to something else" in capsys.readouterr().out
+    assert not os.path.lexists(cache.root) and not install.exists()
+    assert (elsewhere / "python-buildpack" / "python" / "bin" / "python3").exists()
+    make_install(install)
+    assert cache.save(KEY, install) is None and _is_dir(cache.root)
+
+
+def _is_dir(path):
+    return path.is_dir() and not path.is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "directory", "huge"])
+def test_odd_metadata_is_discarded_without_hanging(dirs, tmp_path, capsys, kind):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    good = tmp_path / "good-metadata.json"
+    cache.metadata_path.rename(good)
+    if kind == "link":
+        cache.metadata_path.symlink_to(good)  # valid metadata, but not ours to follow
+    elif kind == "fifo":
+        os.mkfifo(cache.metadata_path)
+    elif kind == "directory":
+        cache.metadata_path.mkdir()
+    else:
+        cache.metadata_path.write_text(good.read_text() + " " * 100_000)
+    restored = finishes(lambda: cache.restore(KEY, install.with_name("other"), "requirements.txt"))
+    assert restored.reused is False
+    assert "- The cache is incomplete, corrupt or from another buildpack version" in capsys.readouterr().out
+    assert not os.path.lexists(cache.metadata_path) and not os.path.lexists(cache.python_dir)
+
+
+@pytest.mark.parametrize("which", ["python-version", "classic"])
+def test_a_fifo_for_the_sticky_version_does_not_hang(dirs, which):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    path = cache.version_path if which == "python-version" else cache.classic_version_path
+    path.parent.mkdir(exist_ok=True)
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    sticky = finishes(cache.sticky_python_version)
+    assert sticky is None or sticky.version == "3.12.1"
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "directory"])
+def test_odd_lock_file_is_replaced(dirs, tmp_path, kind):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    cache.lock_path.unlink()
+    if kind == "link":
+        (tmp_path / "target").write_text("precious")
+        cache.lock_path.symlink_to(tmp_path / "target")
+    elif kind == "fifo":
+        os.mkfifo(cache.lock_path)
+    else:
+        cache.lock_path.mkdir()
+    assert finishes(lambda: cache.restore(KEY, install.with_name("other"), "requirements.txt")).reused is True
+    assert cache.lock_path.is_file() and not cache.lock_path.is_symlink()
+    if kind == "link":
+        assert (tmp_path / "target").read_text() == "precious"
+
+
+@pytest.mark.parametrize("damage", ["a file removed", "a file added", "bin is a link", "lib is missing"])
+def test_install_changed_since_it_was_saved_is_discarded(dirs, tmp_path, capsys, damage):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    if damage == "a file removed":
+        (cache.python_dir / "lib" / "broken-link").unlink()
+    elif damage == "a file added":
+        (cache.python_dir / "lib" / "extra").write_text("")
+    elif damage == "bin is a link":
+        shutil.rmtree(cache.python_dir / "bin")
+        (cache.python_dir / "bin").symlink_to("/usr/bin")
+    else:
+        shutil.rmtree(cache.python_dir / "lib")
+    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
+    assert "- The cached Python install is incomplete or changed since it was saved" in capsys.readouterr().out
+    assert not os.path.lexists(cache.python_dir) and not install.with_name("other").exists()
+
+
+def test_metadata_from_before_install_sizes_is_discarded(dirs, capsys):
+    cache = saved(dirs)
+    data = json.loads(cache.metadata_path.read_text())
+    del data["install"]
+    cache.metadata_path.write_text(json.dumps({**data, "format": 1}))
+    assert cache.restore(KEY, dirs[1].with_name("other"), "requirements.txt").reused is False
+    assert "from another buildpack version" in capsys.readouterr().out
+
+
+# --- a full disk, a failed copy ---
+
+def fake_full_disk(tmp_path, monkeypatch):
+    """A `cp` that fails the way GNU cp does on a full disk."""
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    (bin_dir / "cp").write_text(
+        "#!/bin/sh\necho \"cp: cannot create regular file '$7/bin/python3': No space left on device\" >&2\nexit 1\n")
+    (bin_dir / "cp").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+def nothing_saved(cache):
+    assert not os.path.lexists(cache.python_dir) and not os.path.lexists(cache.metadata_path)
+    assert [p.name for p in cache.root.iterdir() if p.name.startswith(".") and p.name != ".lock"] == []
+
+
+def test_full_disk_while_copying(dirs, tmp_path, monkeypatch):
+    cache_dir, install = dirs
+    fake_full_disk(tmp_path, monkeypatch)
+    make_install(install)
+    cache = BuildCache(cache_dir)
+    warning = cache.save(KEY, install)
+    assert warning.startswith("Warning: Unable to save the build cache: no space left on device.")
+    assert str(cache_dir) in warning and "--recursive" not in warning
+    nothing_saved(cache)
+    assert (install / "bin" / "python3").read_text() == "installed"  # the build is untouched
+
+
+def test_full_disk_while_writing_metadata(dirs, monkeypatch):
+    cache_dir, install = dirs
+    make_install(install)
+    cache = BuildCache(cache_dir)
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(target).name == "metadata.json":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert "no space left on device" in cache.save(KEY, install)
+    nothing_saved(cache)
+
+
+def test_other_save_failures_name_the_file_and_cause(dirs, monkeypatch):
+    cache_dir, install = dirs
+    make_install(install)
+    cache = BuildCache(cache_dir)
+
+    def fail(*args, **kwargs):
+        raise OSError(errno.EACCES, "Permission denied", str(cache_dir / "python-buildpack" / "x"))
+
+    monkeypatch.setattr(cache_module.os, "rename", fail)
+    warning = cache.save(KEY, install)
+    assert warning.startswith("Warning: Unable to save the build cache.\n")
+    assert "python-buildpack/x: Permission denied" in warning
+    nothing_saved(cache)
+
+
+def test_a_failed_copy_out_of_the_cache_discards_it(dirs, tmp_path, monkeypatch, capsys):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    fake_full_disk(tmp_path, monkeypatch)
+
+    def cross_device(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(cache_module.os, "rename", cross_device)
+    target = install.with_name("other")
+    assert BuildCache(cache_dir).restore(KEY, target, "requirements.txt").reused is False
+    out = capsys.readouterr().out
+    assert "- Copying it into the build failed: cannot create regular file" in out and "No space left on device" in out
+    assert not target.exists()
+    nothing_saved(cache)
+
+
+# --- interrupted builds ---
+
+def test_leftovers_of_a_killed_save_are_removed(dirs):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    (cache.root / ".saving-deadbeef" / "bin").mkdir(parents=True)
+    (cache.root / ".writing-x1y2").write_text("{")
+    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is True
+    assert sorted(p.name for p in cache.root.iterdir()) == [".lock", "python-version"]
+
+
+def test_sigterm_during_save_leaves_nothing(dirs, monkeypatch):
+    cache_dir, install = dirs
+    make_install(install)
+    cache = BuildCache(cache_dir)
+
+    def interrupted(source, target, link):
+        target.mkdir()
+        (target / "bin").mkdir()
+        raise KeyboardInterrupt  # what bin/compile's SIGTERM handler raises
+
+    monkeypatch.setattr(cache_module, "_copy_tree", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cache.save(KEY, install)
+    nothing_saved(cache)
+
+
+def test_discarding_a_broken_restore_leaves_another_builds_save_alone(dirs):
+    cache_dir, install = dirs
+    cache = saved(dirs)
+    target = install.with_name("other")
+    assert cache.restore(KEY, target, "requirements.txt").reused is True
+    assert BuildCache(cache_dir).save(KEY, install) is None  # a concurrent build's save
+    cache.discard_restored(target, "The cached Python install doesn't run")
+    assert not target.exists()
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("third"), "requirements.txt").reused is True
+
+
+# --- concurrent builds ---
+
+@pytest.fixture
+def held_lock(dirs, monkeypatch):
+    """The cache's lock, held by "another build" (an open file of this process:
+    flock locks of two opens conflict even in one process)."""
+    monkeypatch.setattr(cache_module, "LOCK_WAIT_SECONDS", 0.3)
+    cache = saved(dirs)
+    with open(cache.lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield cache
+
+
+def test_restore_goes_on_without_the_cache_when_another_build_holds_it(dirs, held_lock, capsys):
+    started = time.monotonic()
+    assert held_lock.restore(KEY, dirs[1].with_name("other"), "requirements.txt").reused is False
+    assert time.monotonic() - started < 5
+    captured = capsys.readouterr()
+    assert "Waiting for another build of this app to finish with the build cache" in captured.out
+    assert "Warning: Another build of this app is using the build cache." in captured.err
+    assert "Python is installed afresh" in captured.err
+    assert held_lock.python_dir.is_dir() and held_lock.metadata_path.exists()  # the other build's, untouched
+
+
+def test_save_gives_up_when_another_build_holds_the_lock(dirs, held_lock, capsys):
+    warning = held_lock.save(replace(KEY, python_version="3.13.0"), dirs[1])
+    assert "Another build of this app is using the build cache" in warning and "isn't saved" in warning
+    assert held_lock.read_key() == KEY
+
+
+def test_the_wait_for_the_lock_is_bounded():
+    assert 0 < LOCK_WAIT_SECONDS <= 120
+
+
+def big_install(path: Path, files: int = 400) -> Path:
+    make_install(path)
+    for index in range(files):
+        package = path / "lib" / "site-packages" / f"package{index % 20}"
+        package.mkdir(parents=True, exist_ok=True)
+        (package / f"module{index}.py").write_text("x = 1\n" * 50)
+    return path
+
+
+def worker(cache_dir: Path, builds: Path, template: Path, seconds: float) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(LIB)}
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(cache_dir), str(builds), str(template), str(seconds)],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_two_builds_racing_on_one_cache_never_reuse_a_broken_install(tmp_path):
+    """Two processes restoring and saving one cache as fast as they can: a
+    reused install is always complete (before the lock, one build could
+    restore the directory the other was deleting)."""
+    template = big_install(tmp_path / "template")
+    processes = [worker(tmp_path / "cache", tmp_path / f"builds{n}", template, 4) for n in (1, 2)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in processes]
+    assert [code for code, _ in results] == [0, 0], results
+    assert sum(int(err.split("reused=")[1]) for _, err in results) > 0, results
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_build_killed_while_restoring_or_saving_leaves_a_usable_cache(tmp_path, signum):
+    template = big_install(tmp_path / "template")
+    expected = sum(len(files) for _r, _d, files in os.walk(template))
+    cache_dir = tmp_path / "cache"
+    for attempt in range(4):  # killed at a different point of its rounds each time
+        process = worker(cache_dir, tmp_path / f"builds{attempt}", template, 30)
+        time.sleep(0.15 + attempt * 0.11)
+        process.send_signal(signum)
+        process.wait(timeout=60)
+        target = tmp_path / f"next{attempt}" / ".heroku" / "python"
+        cache = BuildCache(cache_dir)
+        if cache.restore(KEY, target, "requirements.txt").reused:
+            assert sum(len(files) for _r, _d, files in os.walk(target)) == expected
+        else:
+            shutil.copytree(template, target, symlinks=True)
+        assert cache.save(KEY, target) is None
+        assert BuildCache(cache_dir).restore(KEY, target.with_name("again"), "requirements.txt").reused
