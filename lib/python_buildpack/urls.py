@@ -62,10 +62,12 @@ def base_url_problem(value: str) -> Optional[str]:
         parts = urlsplit(value)
     except ValueError:  # a malformed [IPv6] host, say
         return "it isn't a valid URL (check the brackets around an IPv6 address)"
-    if "?" in value or "#" in value or "@" in parts.path:
-        return ("it contains a '?', '#' or '@' that isn't part of a user name or password "
-                "as written: a base URL has no query or fragment, and in a user name or "
-                "password the characters / ? # @ : must be percent-encoded (%2F %3F %23 %40 %3A)")
+    if "?" in value or "#" in value:
+        return ("it has a '?' or '#': a base URL has no query or fragment, and in a user name "
+                "or password these characters must be percent-encoded (%3F, %23)")
+    if "@" in parts.path:
+        return ("it has an '@' after a '/': in a user name or password, a '/' must be "
+                "percent-encoded (%2F), as must '?', '#' and '@' (%3F, %23, %40)")
     if scheme == "file":
         return _file_url_problem(parts)
     return _http_url_problem(parts)
