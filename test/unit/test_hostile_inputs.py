@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -307,3 +308,109 @@ def test_an_unreadable_requirements_file(tmp_path, monkeypatch):
     with pytest.raises(BuildError) as error:
         pip.inspect_requirements(tmp_path)
     assert error.value.title == "Unable to read requirements.txt." and "Permission denied" in error.value.body
+
+
+# --- the real bin/compile, for failures before Python is installed -------------
+
+from test_cli import BIN  # noqa: E402 - the CLI cases' helpers
+
+
+def compile_app(build: Path, cache: Path, env_dir: Path, env: dict | None = None, timeout: float = 60):
+    """bin/compile as the build system runs it, failing the test (not
+    hanging the suite) if it doesn't finish in `timeout` seconds."""
+    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent", "NO_COLOR": "1", "STACK": "heroku-24"}
+    return subprocess.run([str(BIN / "compile"), str(build), str(cache), str(env_dir)], env={**base, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_error(result, headline: str) -> None:
+    printed = result.stdout + result.stderr
+    assert result.returncode == 1, printed
+    assert f"Error: {headline}" in result.stderr, printed
+    assert result.stderr.count(" !     Error: ") == 1 and "Traceback" not in printed and "Internal error" not in printed
+    assert SECRET not in printed
+
+
+@pytest.fixture
+def app(tmp_path, env_dir):
+    """An app whose build stops at its Python version (before any download)
+    unless a check stops it first, and the build's directories."""
+    build, cache = tmp_path / "build", tmp_path / "cache"
+    build.mkdir()
+    cache.mkdir()
+    (build / "requirements.txt").write_text("flask\n")
+    (build / ".python-version").write_text("three\n")
+    return build, cache, env_dir
+
+
+VERSION_ERROR = "Invalid Python version in .python-version."
+
+
+def test_cli_a_fifo_in_env_dir(app):
+    os.mkfifo(app[2] / "DATABASE_URL")
+    result = compile_app(*app)
+    assert_one_error(result, VERSION_ERROR)
+    assert "DATABASE_URL: is a named pipe (FIFO), not a regular file" in result.stderr
+
+
+def test_cli_a_pre_compile_hook_leaving_a_background_process(app, tmp_path):
+    pid_file = tmp_path / "pid"
+    write_hook(app[0], f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\necho hook done\n", "pre_compile")
+    try:
+        started = time.monotonic()
+        result = compile_app(*app)
+        assert time.monotonic() - started < 30
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert_one_error(result, VERSION_ERROR)
+    assert "       hook done\n" in result.stdout
+
+
+@pytest.mark.parametrize("hook, config, headline", [
+    (b"#!/bin/bash\r\necho hi\r\n", {}, "The bin/pre_compile script has Windows line endings."),
+    (b"#!/bin/sh\necho hi\n", {"BIG_BLOB": SECRET * 8000},
+     "Unable to run bin/pre_compile: the environment variable BIG_BLOB is too large."),
+])
+def test_cli_hooks_that_cannot_run(app, hook, config, headline):
+    write_hook(app[0], hook, "pre_compile")
+    for name, value in config.items():
+        (app[2] / name).write_text(value)
+    assert_one_error(compile_app(*app), headline)
+
+
+@pytest.mark.parametrize("where", ["config var", "build environment"])
+def test_cli_settings_outside_the_slug(app, where):
+    settings = {"PIP_TARGET": f"/tmp/{SECRET}", "PIP_USER": "1", "UV_PROJECT_ENVIRONMENT": f"/{SECRET}"}
+    if where == "config var":
+        for name, value in settings.items():
+            (app[2] / name).write_text(value)
+    result = compile_app(*app, env=settings if where == "build environment" else None)
+    assert_one_error(result, VERSION_ERROR)
+    assert f"PIP_TARGET ({where}): pip would install into that directory" in result.stderr
+    (app[2] / "PIPENV_PIPFILE").write_text(f"/tmp/{SECRET}/Pipfile")
+    assert_one_error(compile_app(*app), "The config var PIPENV_PIPFILE isn't supported.")
+
+
+@pytest.mark.parametrize("make", ["file", "outside", "dangling"])
+def test_cli_heroku_dir_that_is_not_a_directory(app, tmp_path, make):
+    heroku = app[0] / ".heroku"
+    if make == "file":
+        heroku.write_text("")
+    else:
+        heroku.symlink_to(tmp_path / ("outside" if make == "outside" else "missing"))
+        (tmp_path / "outside").mkdir()
+    assert_one_error(compile_app(*app), "The app's '.heroku' isn't a directory.")
+
+
+@pytest.mark.parametrize("content, headline", [
+    (b'{"_meta": {"requires": {"python_version": "3.12"}}, "default": []}', "Pipfile.lock isn't a valid Pipenv lockfile."),
+    (b'{"_meta": {}, "default": {"\xe9": {}}}', "Pipfile.lock isn't UTF-8 text."),
+])
+def test_cli_broken_pipfile_lock(app, content, headline):
+    build = app[0]
+    (build / "requirements.txt").unlink()
+    (build / ".python-version").unlink()
+    (build / "Pipfile").write_text("[packages]\n")
+    (build / "Pipfile.lock").write_bytes(content)
+    assert_one_error(compile_app(*app), headline)
