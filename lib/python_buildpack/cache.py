@@ -15,7 +15,7 @@ The install is reused only when everything in `CacheKey` is unchanged and
 it still has the files metadata.json counted when it was saved; a missing
 or unreadable metadata.json marks a partial, corrupt or foreign cache, which
 is discarded. Restoring moves the directory; saving copies into a temporary
-directory (hardlinks when CACHE_DIR and BUILD_DIR share a file system),
+directory (hardlinks where CACHE_DIR and BUILD_DIR share a file system),
 renames it into place and writes metadata.json last. Two builds of one app
 can run at once on one CACHE_DIR: each restore and save holds the lock, and
 a build that can't get it in time goes on without the cache.
@@ -348,8 +348,7 @@ class BuildCache:
         _remove_path(self.python_dir)
         staging = self.root / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
         try:
-            same_fs = os.stat(self.root).st_dev == os.stat(install_dir).st_dev
-            _copy_tree(install_dir, staging, link=same_fs)
+            _link_or_copy_tree(install_dir, staging)
             size = _measure(staging)
             os.rename(staging, self.python_dir)
             self._prune_download_caches()
@@ -475,6 +474,19 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         _remove_path(Path(temporary))
         raise
+
+
+def _link_or_copy_tree(source: Path, target: Path) -> None:
+    """Hardlink the tree where the file system allows, else copy it. Tried,
+    not predicted: two bind mounts of one file system (a cache volume) have
+    one st_dev but refuse links between them."""
+    try:
+        _copy_tree(source, target, link=True)
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise
+        _remove_path(target)
+        _copy_tree(source, target, link=False)
 
 
 def _copy_tree(source: Path, target: Path, link: bool) -> None:

@@ -65,6 +65,9 @@ class ChrootStack:
             path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.tmp, 0o1777)
         os.chown(self.app, BUILD_UID, BUILD_UID)
+        # Host directories bound over paths inside, in every command: a test's
+        # own file system (a small tmpfs) as the cache. {inside: host path}
+        self.extra_mounts: dict[str, Path] = {}
 
     def host_path(self, inside: str) -> Path:
         """The host path of a path under /tmp or /app inside the stack."""
@@ -74,6 +77,7 @@ class ChrootStack:
         raise ValueError(inside)
 
     def command(self, args: Sequence[str], env: Mapping[str, str], user: bool = True) -> list[str]:
+        extra = "".join(f'mount --bind {host} "$r{inside}"\n' for inside, host in self.extra_mounts.items())
         mounts = f"""
 set -e
 r="$1"; shift
@@ -81,7 +85,7 @@ mount --rbind /dev "$r/dev"
 mount -t proc proc "$r/proc"
 mount --bind {self.tmp} "$r/tmp"
 mount --bind {self.app} "$r/app"
-for f in {' '.join(HOST_FILES)}; do
+{extra}for f in {' '.join(HOST_FILES)}; do
   if [ -e "$f" ] && [ -e "$r$f" ]; then mount --bind "$f" "$r$f"; fi
 done
 exec chroot {'--userspec=%d:%d' % (BUILD_UID, BUILD_UID) if user else ''} "$r" "$@"

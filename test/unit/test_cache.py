@@ -379,6 +379,24 @@ def test_full_disk_while_writing_metadata(dirs, monkeypatch):
     nothing_saved(cache)
 
 
+def test_where_hardlinks_are_refused_the_install_is_copied(dirs, tmp_path, monkeypatch):
+    """Two bind mounts of one file system: one st_dev, but no links between them."""
+    cache_dir, install = dirs
+    make_install(install)
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    (bin_dir / "cp").write_text(
+        '#!/bin/sh\ncase "$*" in *--link*) echo "cp: cannot create hard link \'x\' to \'y\': '
+        'Invalid cross-device link" >&2; exit 1;; esac\nexec /bin/cp "$@"\n')
+    (bin_dir / "cp").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    cache = BuildCache(cache_dir)
+    assert cache.save(KEY, install) is None
+    copied = cache.python_dir / "bin" / "python3"
+    assert copied.read_text() == "installed" and copied.stat().st_ino != (install / "bin" / "python3").stat().st_ino
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("other"), "requirements.txt").reused
+
+
 def test_other_save_failures_name_the_file_and_cause(dirs, monkeypatch):
     cache_dir, install = dirs
     make_install(install)
