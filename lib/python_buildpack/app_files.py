@@ -58,6 +58,19 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
     return data
 
 
+def read_app_file(path: Path, name: str, limit: int = MAX_BYTES) -> bytes:
+    """read_bytes for a file the build needs: an error naming it (as `name`)
+    if it can't be read or isn't a regular file."""
+    from . import errors  # errors imports download, which reads no app files
+
+    try:
+        return read_bytes(path, limit)
+    except NotUsable as problem:
+        raise errors.file_unreadable(name, f"it is {problem}") from None
+    except OSError as error:
+        raise errors.file_unreadable(name, error.strerror or str(error)) from None
+
+
 def kind(mode: int) -> str:
     """What a file of this mode is, for messages."""
     kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-from . import errors, output
+from . import app_files, errors, output
 from .commands import run_streamed
 from .package_manager import has_module
 from .runtime_env import PythonLocation
@@ -29,7 +29,8 @@ for name in names:
 
 
 def read_nltk_txt(path: Path) -> list[str]:
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines())
+    text = app_files.read_app_file(path, path.name).decode("utf-8", errors="replace")
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return [name for line in lines for name in line.split() if name]
 
 

@@ -157,16 +157,10 @@ class LockfileSync(PackageManager):
 def read_text(path: Path) -> str:
     """One of the app's dependency files, as UTF-8 text, which the tools
     require: an error naming the file if it can't be read or isn't text."""
-    name = path.name
-    try:
-        data = app_files.read_bytes(path)
-    except app_files.NotUsable as problem:
-        raise errors.file_unreadable(name, f"it is {problem}") from None
-    except OSError as error:
-        raise errors.file_unreadable(name, error.strerror or str(error)) from None
+    data = app_files.read_app_file(path, path.name)
     bad = app_files.first_bad_utf8(data)
     if bad is not None:
-        raise errors.file_not_utf8(name, bad.offset, bad.line)
+        raise errors.file_not_utf8(path.name, bad.offset, bad.line)
     return data.decode("utf-8")
 
 

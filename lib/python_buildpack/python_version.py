@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from . import errors
+from . import app_files, errors
 from .python_range import PythonRange, allowed_by_all, first_refusing, is_bare_major
 
 _INT = r"(0|[1-9][0-9]*)"
@@ -106,7 +106,7 @@ def read_version_lines(path: Path) -> list[str]:
     name = path.name
     if not path.is_file():
         raise errors.not_a_file(name)
-    data = path.read_bytes()
+    data = app_files.read_app_file(path, name)
     if data.startswith(b"\xef\xbb\xbf"):
         raise errors.version_file_unreadable(name, "starts with a UTF-8 byte order mark (BOM)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:

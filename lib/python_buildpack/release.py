@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from . import errors, output
+from . import app_files, errors, output
 from .package_manager import has_module
 
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z_][\w.]*)["']""")
@@ -25,16 +25,25 @@ def default_web_process(build_dir: Path) -> Optional[str]:
         return None
     if not has_module(build_dir / ".heroku" / "python", "gunicorn"):
         return None
-    match = _SETTINGS_MODULE.search(manage_py.read_text(encoding="utf-8", errors="replace"))
+    match = _SETTINGS_MODULE.search(_text(manage_py))
     if not match:
         return None
     parts = match.group(1).split(".")[:-1]
     while parts:
         wsgi = build_dir.joinpath(*parts, "wsgi.py")
-        if wsgi.is_file() and "application" in wsgi.read_text(encoding="utf-8", errors="replace"):
+        if wsgi.is_file() and "application" in _text(wsgi):
             return f"gunicorn {'.'.join(parts)}.wsgi"
         parts.pop()
     return None
+
+
+def _text(path: Path) -> str:
+    """The file's text; empty if it can't be read (then there's no default
+    process, and the build log says a Procfile is needed)."""
+    try:
+        return app_files.read_bytes(path).decode("utf-8", errors="replace")
+    except (OSError, app_files.NotUsable):
+        return ""
 
 
 def release_yaml(build_dir: Path) -> str:

@@ -21,6 +21,12 @@ from python_buildpack.errors import BuildError
 SECRET = "s3cret-value-do-not-print"
 
 
+def refuse_to_read(path, limit=0):
+    """app_files.read_bytes as for a file the build user may not read (the
+    unit tests run as root, whom permissions don't stop)."""
+    raise PermissionError(13, "Permission denied")
+
+
 def within(seconds: float, function, *args):
     """function(*args), failing the test (not hanging it) if it blocks."""
     outcome: dict = {}
@@ -301,10 +307,7 @@ def test_requirements_in_encodings_pip_reads(tmp_path, content):
 def test_an_unreadable_requirements_file(tmp_path, monkeypatch):
     (tmp_path / "requirements.txt").write_text("flask\n")
 
-    def refuse(path, limit=0):
-        raise PermissionError(13, "Permission denied")
-
-    monkeypatch.setattr(app_files, "read_bytes", refuse)
+    monkeypatch.setattr(app_files, "read_bytes", refuse_to_read)
     with pytest.raises(BuildError) as error:
         pip.inspect_requirements(tmp_path)
     assert error.value.title == "Unable to read requirements.txt." and "Permission denied" in error.value.body
@@ -414,3 +417,27 @@ def test_cli_broken_pipfile_lock(app, content, headline):
     (build / "Pipfile").write_text("[packages]\n")
     (build / "Pipfile.lock").write_bytes(content)
     assert_one_error(compile_app(*app), headline)
+
+
+@pytest.mark.parametrize("name", [".python-version", "runtime.txt", "nltk.txt", "Pipfile.lock", "uv.lock"])
+def test_unreadable_app_files_are_named(tmp_path, monkeypatch, name):
+    from python_buildpack import nltk, python_version
+    from python_buildpack.package_manager import read_text
+
+    (tmp_path / name).write_text("3.12\n")
+    monkeypatch.setattr(app_files, "read_bytes", refuse_to_read)
+    read = {".python-version": python_version.read_version_lines, "runtime.txt": python_version.read_version_lines,
+            "nltk.txt": nltk.read_nltk_txt}.get(name, read_text)
+    with pytest.raises(BuildError) as error:
+        read(tmp_path / name)
+    assert error.value.title == f"Unable to read {name}." and "Permission denied" in error.value.body
+
+
+def test_release_with_an_unreadable_manage_py(tmp_path):
+    from python_buildpack import release
+
+    os.mkfifo(tmp_path / "manage.py")
+    gunicorn = tmp_path / ".heroku/python/lib/python3.12/site-packages/gunicorn"
+    gunicorn.mkdir(parents=True)
+    (gunicorn / "__init__.py").write_text("")
+    assert within(5, release.default_web_process, tmp_path) is None
