@@ -296,7 +296,8 @@ class _CredentialsStayHome(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        # Python 3.10 (heroku-22's) refuses 308, which for a GET is a 307.
+        new = super().redirect_request(req, fp, 307 if code == 308 else code, msg, headers, newurl)
         if new is not None and not _same_origin(req.full_url, new.full_url):
             new.remove_header("Authorization")
         return new
@@ -439,7 +440,8 @@ def _http_error(url: str, code: int) -> DownloadError:
     if code in _AUTHENTICATION:
         return AuthenticationFailed(url, code, cause)
     if 300 <= code < 400:
-        return DownloadError(url, f"too many redirects ({cause})", transient=False)
+        return DownloadError(url, f"a redirect that can't be followed: a loop, or no target ({cause})",
+                             transient=False)
     return DownloadError(url, cause, transient=code == 429 or code >= 500)
 
 

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import errors
 from .stack import Stack
-from .urls import base_url_problem
+from .urls import base_url_problem, without_credentials
 
 DEFAULT_BASE_URL = "https://heroku-buildpack-python.s3.dualstack.us-east-1.amazonaws.com"
 MANIFEST_NAME = "SHA256SUMS"
@@ -92,7 +92,10 @@ def parse_manifest(text: str, url: str) -> Manifest:
             continue
         match = _MANIFEST_LINE.match(line)
         if not match:
-            raise errors.runtime_manifest_invalid(url, number, line)
+            # The line is the server's: it could hold escape sequences, or
+            # the credentials the mirror was sent.
+            printable = "".join(ch if ch.isprintable() else "\ufffd" for ch in line)
+            raise errors.runtime_manifest_invalid(url, number, without_credentials(printable, url))
         name = match["name"].strip().lstrip("./")
         checksums[name] = match["sha"].lower()
     return Manifest(checksums)

@@ -9,9 +9,10 @@ error messages. It never raises.
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Optional
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 MASK = "****"
 # A scheme followed by '//': what comes next is the authority, whatever it holds.
@@ -37,6 +38,27 @@ def shown(url: str) -> str:
     if len(url) > _LONGEST:
         url = url[:_LONGEST] + "..."
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in url)
+
+
+def without_credentials(text: str, url: str) -> str:
+    """`text` (something a server sent) with `url`'s credentials hidden, in
+    every form a server could echo them: as written, decoded, and as the
+    Basic auth token it was sent."""
+    for secret in _credential_forms(url):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _credential_forms(url: str) -> list[str]:
+    userinfo, at, _ = urlsplit(url).netloc.rpartition("@")
+    if not at or not userinfo:
+        return []
+    user, _, password = userinfo.partition(":")
+    decoded = f"{unquote(user)}:{unquote(password)}"
+    forms = [userinfo, decoded, base64.b64encode(decoded.encode()).decode()]
+    # A password shorter than this would hide harmless text, and isn't one.
+    forms += [part for part in (password, unquote(password)) if len(part) >= 4]
+    return sorted(set(forms), key=len, reverse=True)
 
 
 def _authority_start(url: str) -> int:

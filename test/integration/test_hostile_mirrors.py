@@ -142,13 +142,17 @@ def truncated(mirror: HostileMirror, handler, name: str) -> None:
     handler.close_connection = True
 
 
-def echo_authorization(mirror: HostileMirror, handler, name: str) -> None:
+def echo_authorization(code: int) -> Behaviour:
     """Sends the credentials it got back, in the reason phrase and the body."""
-    secret = handler.headers.get("Authorization", "")
-    handler.send_response(500, secret)
-    handler.send_header("Content-Length", str(len(secret)))
-    handler.end_headers()
-    handler.wfile.write(secret.encode())
+
+    def behaviour(mirror: HostileMirror, handler, name: str) -> None:
+        secret = handler.headers.get("Authorization", "")
+        handler.send_response(code, secret)
+        handler.send_header("Content-Length", str(len(secret)))
+        handler.end_headers()
+        handler.wfile.write(secret.encode())
+
+    return behaviour
 
 
 def redirect_to(other: HostileMirror) -> Behaviour:
@@ -277,12 +281,17 @@ def test_refused_credentials_are_said_to_be_the_problem(attacker, hostile, fixtu
     next_build_is_correct(attacker, fixture_app, mirror)
 
 
-def test_a_mirror_that_echoes_the_credentials_back(attacker, hostile, fixture_app):
-    hostile.routes = {"SHA256SUMS": [echo_authorization]}
+@pytest.mark.parametrize("code, headline", [
+    (500, "Unable to download Python."),
+    (200, "The runtime mirror's SHA256SUMS file is malformed."),
+])
+def test_a_mirror_that_echoes_the_credentials_back(attacker, hostile, fixture_app, code, headline):
+    hostile.routes = {"SHA256SUMS": [echo_authorization(code)]}
     attacker.config["CURL_TIMEOUT"] = "2"
     outcome = attacker.build(fixture_app("minimal_app"))
-    result = failed(outcome, "Unable to download Python.")
-    assert cause(result).startswith("HTTP 500 Internal Server Error")
+    result = failed(outcome, headline)
+    if code == 500:
+        assert cause(result).startswith("HTTP 500 Internal Server Error")
     no_secrets(outcome, SECRET, BASIC)
 
 

@@ -60,6 +60,16 @@ def test_malformed_manifest(line):
     assert "Line 2" in error.value.body and "http://m/SHA256SUMS" in error.value.body
 
 
+def test_a_malformed_manifest_line_never_shows_the_credentials():
+    url = "https://deploy:p%40ss-w0rd@mirror.example.com/python/SHA256SUMS"
+    echoed = "Basic ZGVwbG95OnBAc3MtdzByZA== deploy:p@ss-w0rd p%40ss-w0rd p@ss-w0rd \x1b[2J"
+    with pytest.raises(BuildError) as error:
+        rm.parse_manifest(echoed, url)
+    body = error.value.body
+    assert "ZGVwbG95OnBAc3MtdzByZA" not in body and "p@ss" not in body and "p%40ss" not in body
+    assert "\x1b" not in body and "****" in body
+
+
 def test_manifest_round_trip():
     checksums = {"python-3.12.1-ubuntu-24.04-amd64.tar.zst": SHA_A, "python-3.11.7-ubuntu-24.04-amd64.tar.zst": "c" * 64}
     assert rm.parse_manifest(rm.format_manifest(checksums), "x").checksums == checksums
