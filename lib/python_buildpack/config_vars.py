@@ -168,14 +168,6 @@ class BuildConfig:
             found.append(FoundSetting(name, where, setting))
         return found
 
-    def seconds(self, name: str, default: float) -> float:
-        value = self.get(name)
-        try:
-            number = float(value) if value is not None else default
-        except ValueError:
-            return default
-        return number if number > 0 else default
-
     def _config_names(self) -> list[str]:
         if self.env_dir is None:
             return []

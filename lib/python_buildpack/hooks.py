@@ -47,12 +47,29 @@ def run_hook(name: str, build_dir: Path, env: Mapping[str, str]) -> None:
     if interpreter is not None and interpreter.endswith("\r"):
         # Saved with Windows line ends: the kernel looks for "/bin/bash\r".
         raise errors.hook_crlf_shebang(name, interpreter.rstrip("\r"))
-    result = run_streamed([str(script)], env, cwd=build_dir)
+    result = run_streamed(_command(script, interpreter), env, cwd=build_dir)
     if result.start_error is not None:
         missing = result.start_errno == errno.ENOENT and interpreter is not None
         raise errors.hook_not_started(name, result.start_error, interpreter if missing else None)
     if not result.ok:
         raise errors.hook_failed(name, result.returncode)
+
+
+def _command(script: Path, interpreter: Optional[str]) -> list[str]:
+    """How to run the hook. A text script without a #! line is run with bash,
+    as the classic buildpack's bash runs it (the kernel alone refuses it);
+    anything else is run as it is, so the kernel reads its #! line or ELF header."""
+    if interpreter is None and not _is_binary(script):
+        return ["bash", str(script)]
+    return [str(script)]
+
+
+def _is_binary(script: Path) -> bool:
+    try:
+        with open(script, "rb") as handle:
+            return b"\0" in handle.read(_SHEBANG_BYTES)
+    except OSError:
+        return False
 
 
 def shebang(script: Path) -> Optional[str]:

@@ -46,3 +46,10 @@ def test_hooks(tmp_path, capsys):
     hook.write_text("#!/bin/sh\nexit 4\n")
     with pytest.raises(BuildError, match="Failed to run the bin/post_compile script"):
         hooks.run_hook("post_compile", tmp_path, {"PATH": "/usr/bin:/bin"})
+
+
+def test_a_hook_without_a_shebang_runs_with_bash(tmp_path, capsys):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "pre_compile").write_text('words=(one two)\necho "bash array: ${words[1]}"\n')
+    hooks.run_hook("pre_compile", tmp_path, {"PATH": "/usr/bin:/bin"})
+    assert capsys.readouterr().out == "-----> Running bin/pre_compile hook\n       bash array: two\n"
