@@ -119,8 +119,14 @@ def checksum_lines(field: str) -> dict[str, tuple[str, int]]:
 
 def verified_sources_index() -> str:
     """The suite's main Sources index, checked against its signed InRelease."""
-    base = f"{MIRROR}/dists/{SUITE}"
-    index = fetch(f"{base}/main/source/Sources.xz")
+    return verified_index(SUITE, "main/source/Sources.xz")
+
+
+def verified_index(suite: str, name: str) -> str:
+    """An index of `suite` (e.g. main/source/Sources.xz), decompressed, checked
+    against the SHA256 its InRelease gives, InRelease against its signature."""
+    base = f"{MIRROR}/dists/{suite}"
+    index = fetch(f"{base}/{name}")
     if shutil.which("gpgv") and KEYRING.exists():
         with tempfile.NamedTemporaryFile(suffix=".InRelease") as release:
             release.write(fetch(f"{base}/InRelease"))
@@ -131,12 +137,12 @@ def verified_sources_index() -> str:
             if check.returncode != 0:
                 raise BuildError(f"the signature of {base}/InRelease doesn't verify:\n{check.stderr}")
         release_fields = parse_stanzas(check.stdout)[0]
-        expected = checksum_lines(release_fields.get("SHA256", "")).get("main/source/Sources.xz")
+        expected = checksum_lines(release_fields.get("SHA256", "")).get(name)
         if expected is None or hashlib.sha256(index).hexdigest() != expected[0]:
-            raise BuildError(f"{base}/main/source/Sources.xz doesn't match the SHA256 in its InRelease")
+            raise BuildError(f"{base}/{name} doesn't match the SHA256 in its InRelease")
     else:
         say(f"note: gpgv or {KEYRING} is missing (apt-get install gpgv debian-archive-keyring):"
-            " the Sources index's signature is not checked")
+            f" the signature of {base}/{name} is not checked")
     return lzma.decompress(index).decode("utf-8", "replace")
 
 

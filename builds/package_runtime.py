@@ -11,6 +11,9 @@ binaries, makes the interpreter find libpython relative to itself
 (patchelf, rpath $ORIGIN/../lib; or, with --no-rpath, like Heroku's own
 archives, through LD_LIBRARY_PATH only), checks the result runs from another
 directory, and writes MIRROR_DIR/python-X.Y.Z-ubuntu-NN.04-ARCH.tar.zst.
+With --check-in-rootfs ROOTFS, the interpreter runs (for its version and
+those checks) chrooted in ROOTFS, not here: for binaries that need a newer
+glibc than this machine's (Debian forky's python3.14 for heroku-26).
 It then adds the archive's sha256 to MIRROR_DIR/SHA256SUMS, the manifest the
 buildpack reads (see README: "Runtime mirrors").
 
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 
@@ -58,7 +62,21 @@ def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, check=True, **kwargs)
 
 
-def python_version(prefix: Path) -> str:
+def in_rootfs(rootfs: Path, directory: Path, args: list[str], env: dict[str, str]) -> list[str]:
+    """`args` chrooted in `rootfs`, with `directory` at /tmp/runtime (a
+    mount namespace of its own: /proc, /dev, a tmpfs /tmp)."""
+    mounts = ('set -e; r=$1; d=$2; shift 2; mount -t proc proc "$r/proc"; mount --rbind /dev "$r/dev";'
+              ' mount -t tmpfs tmpfs "$r/tmp"; mkdir "$r/tmp/runtime"; mount --bind "$d" "$r/tmp/runtime";'
+              ' exec chroot "$r" "$@"')
+    return ["unshare", "--mount", "--fork", "--propagation", "private", "bash", "-c", mounts, "in_rootfs",
+            str(rootfs), str(directory), "/usr/bin/env", "-i", "PATH=/usr/bin:/bin",
+            *(f"{k}={v}" for k, v in env.items()), *args]
+
+
+def python_version(prefix: Path, rootfs: Optional[Path] = None) -> str:
+    if rootfs is not None:
+        args = ["/tmp/runtime/bin/python3", "-I", "-S", "-c", "import platform; print(platform.python_version())"]
+        return run(in_rootfs(rootfs, prefix, args, {}), capture_output=True, text=True).stdout.strip()
     env = {**os.environ, "LD_LIBRARY_PATH": str(prefix / "lib")}
     env = {k: v for k, v in env.items() if not k.startswith("PYTHON")}
     result = run(
@@ -117,23 +135,29 @@ def relocate(target: Path, prefix: Path, strip: bool, rpath: bool) -> None:
                 run(["patchelf", "--remove-rpath", str(path)])
 
 
-def check_runtime(target: Path, rpath: bool, version: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_LIBRARY_PATH"))}
+def check_runtime(target: Path, rpath: bool, version: str, rootfs: Optional[Path] = None) -> None:
+    if rootfs is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_LIBRARY_PATH"))}
+        where = target
+    else:
+        env, where = {}, Path("/tmp/runtime")
     if not rpath:
-        env["LD_LIBRARY_PATH"] = str(target / "lib")
+        env["LD_LIBRARY_PATH"] = str(where / "lib")
+
+    def command(args: list[str]) -> list[str]:
+        args = [str(where / "bin" / "python3"), *args]
+        return args if rootfs is None else in_rootfs(rootfs, target, args, env)
+
     numbers = tuple(int(part) for part in version.split(".")[:2])
     modules = [*REQUIRED_MODULES, *(m for m, since in REQUIRED_SINCE.items() if numbers >= since)]
     code = f"import {', '.join(modules)}, sys; print(sys.prefix)"
-    result = subprocess.run(
-        [str(target / "bin" / "python3"), "-c", code], capture_output=True, text=True, env=env
-    )
+    result = subprocess.run(command(["-c", code]), capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise PackagingError(f"the packaged Python doesn't run:\n{result.stderr}")
-    if Path(result.stdout.strip()).resolve() != target.resolve():
+    if Path(result.stdout.strip()).resolve() != where.resolve():
         raise PackagingError(f"the packaged Python still uses {result.stdout.strip()}")
     for module in EXPECTED_MODULES:
-        probe = subprocess.run([str(target / "bin" / "python3"), "-c", f"import {module}"],
-                               capture_output=True, env=env)
+        probe = subprocess.run(command(["-c", f"import {module}"]), capture_output=True, env=env)
         if probe.returncode != 0:
             print(f"package_runtime: note: the runtime has no {module} module", file=sys.stderr)
     pth = [str(p) for p in target.rglob("*.pth")]
@@ -180,8 +204,9 @@ def update_manifest(mirror: Path, archive: Path) -> None:
     temporary.replace(manifest_path)
 
 
-def package(prefix: Path, mirror: Path, stack: Stack, level: int, strip: bool, rpath: bool) -> Path:
-    version = python_version(prefix)
+def package(prefix: Path, mirror: Path, stack: Stack, level: int, strip: bool, rpath: bool,
+            rootfs: Optional[Path] = None) -> Path:
+    version = python_version(prefix, rootfs)
     major = ".".join(version.split(".")[:2])
     mirror.mkdir(parents=True, exist_ok=True)
     destination = mirror / archive_name(version, stack)
@@ -189,7 +214,7 @@ def package(prefix: Path, mirror: Path, stack: Stack, level: int, strip: bool, r
         target = Path(work) / "python"
         copy_runtime(prefix, target, major)
         relocate(target, prefix, strip, rpath)
-        check_runtime(target, rpath, version)
+        check_runtime(target, rpath, version, rootfs)
         make_archive(target, destination, level)
     update_manifest(mirror, destination)
     return destination
@@ -205,6 +230,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-strip", action="store_true", help="keep debug symbols")
     parser.add_argument("--no-rpath", action="store_true",
                         help="like Heroku's archives: no library search path, LD_LIBRARY_PATH needed")
+    parser.add_argument("--check-in-rootfs", type=Path, metavar="ROOTFS",
+                        help="run the interpreter chrooted in ROOTFS, not here (binaries for a newer glibc)")
     options = parser.parse_args(argv)
     arch = options.arch or run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
     for tool in ("patchelf", "zstd", "tar") + (() if options.no_strip else ("strip",)):
@@ -213,7 +240,8 @@ def main(argv: list[str]) -> int:
             return 1
     try:
         path = package(options.prefix.resolve(), options.mirror.resolve(), Stack(options.stack, arch),
-                       options.level, strip=not options.no_strip, rpath=not options.no_rpath)
+                       options.level, strip=not options.no_strip, rpath=not options.no_rpath,
+                       rootfs=options.check_in_rootfs)
     except (PackagingError, subprocess.CalledProcessError) as error:
         print(f"package_runtime: {error}", file=sys.stderr)
         return 1

@@ -5,8 +5,9 @@
 
 checks the machine's prerequisites, makes the stacks' stand-in rootfs (in
 parallel: debootstrap mostly waits on the network) and the runtime archives
-(CPython 3.11-3.13 from pyenv, 3.14 built from Debian's source), each once
-per machine. `make test-heroku-NN` and `make
+(CPython 3.11-3.13 from pyenv, 3.14 built from Debian's source, or where
+that can't be downloaded, for heroku-26 only, assembled from Debian forky's
+binary packages), each once per machine. `make test-heroku-NN` and `make
 run` call it before pytest, so that the slow first time prints its progress
 instead of minutes of silence inside a test fixture, which then finds it
 all made.

@@ -19,16 +19,22 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack_env import REPO
+from stack_env import REPO, make_rootfs
 
 CACHE_ROOT = Path(os.environ.get("STACK_ROOTFS_CACHE", "/var/tmp/python-buildpack-stack"))
 # The majors the suite builds apps with: each is packaged from this
 # machine's newest pyenv CPython build of that major, except the default
 # major, 3.14, which pyenv here lacks: builds/build_cpython_from_debian.py
 # builds it once per machine from the source tarball in Debian's archive.
+# Where that can't be downloaded, builds/cpython_from_debian_binaries.py
+# assembles it from Debian forky's binary packages instead, which need
+# forky's glibc (2.42): for the stacks in DEBIAN_BINARY_STACKS only.
 PYENV_MAJORS = ("3.11", "3.12", "3.13")
 BUILT_MAJORS = ("3.14",)
 RUNTIME_MAJORS = PYENV_MAJORS + BUILT_MAJORS
+DEBIAN_BINARY_STACKS = {"heroku-26": "forky"}
+# The tools whose output the archives are; changing one repackages them.
+TOOLS = ("package_runtime.py", "build_cpython_from_debian.py", "cpython_from_debian_binaries.py")
 
 
 class MissingPrerequisite(Exception):
@@ -79,28 +85,41 @@ def pyenv_builds(majors: tuple[str, ...] = PYENV_MAJORS) -> dict[str, Path]:
 
 def built_cpython(major: str) -> Path:
     """The prefix of CPython `major` built from Debian's source (slow the first time)."""
-    tool = REPO / "builds" / "build_cpython_from_debian.py"
-    # Its progress lines pass through (the first build takes minutes); its
-    # error is kept for the message.
-    process = subprocess.Popen(["/usr/bin/python3", "-I", str(tool), "--major", major],
+    return _run_build_tool("build_cpython_from_debian.py", ["--major", major], f"CPython {major} couldn't be built")
+
+
+def debian_binary_cpython(major: str, stack_name: str) -> tuple[Path, Path | None]:
+    """CPython `major` assembled from Debian's binary packages for `stack_name`,
+    and the rootfs its interpreter runs in (its checks run there)."""
+    rootfs = make_rootfs(stack=stack_name)
+    args = ["--major", major, "--suite", DEBIAN_BINARY_STACKS[stack_name]]
+    args += ["--rootfs", str(rootfs)] if rootfs else []
+    prefix = _run_build_tool("cpython_from_debian_binaries.py", args,
+                             f"CPython {major} couldn't be assembled from Debian's binary packages either")
+    return prefix, rootfs
+
+
+def _run_build_tool(name: str, args: list[str], failure: str) -> Path:
+    """Runs builds/NAME, which prints a prefix. Its progress lines pass
+    through (the first time takes minutes); its error is kept for the message."""
+    process = subprocess.Popen(["/usr/bin/python3", "-I", str(REPO / "builds" / name), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     errors = []
     for line in process.stderr:
         sys.stderr.write(line)
-        if line.startswith("build_cpython: error:"):
+        if re.match(r"[a-z_]+: error:", line):
             errors.append(line.split("error:", 1)[1].strip())
     output = process.stdout.read() if process.stdout else ""
     if process.wait() != 0:
-        raise MissingPrerequisite(f"CPython {major} couldn't be built: {' '.join(errors) or 'see its output'}")
+        raise MissingPrerequisite(f"{failure}: {' '.join(errors) or 'see its output'}")
     return Path(output.strip().splitlines()[-1])
 
 
 def python_version(prefix: Path) -> str:
-    return subprocess.run(
-        [str(prefix / "bin" / "python3"), "-I", "-S", "-c", "import platform; print(platform.python_version())"],
-        capture_output=True, text=True, check=True, env={"LD_LIBRARY_PATH": str(prefix / "lib")},
-    ).stdout.strip()
+    """From its headers: Debian's binaries don't run on this host."""
+    patchlevel = next(prefix.glob("include/python3.*/patchlevel.h")).read_text()
+    return re.search(r'^#define PY_VERSION\s+"([^"]+)"', patchlevel, re.M).group(1)
 
 
 def package_archives(stack_name: str) -> RuntimeArchives:
@@ -111,21 +130,37 @@ def package_archives(stack_name: str) -> RuntimeArchives:
     major whose build can't be made here is left out, with the reason.
     """
     tool = REPO / "builds" / "package_runtime.py"
-    key = hashlib.sha256(tool.read_bytes()).hexdigest()[:12]
+    key = hashlib.sha256(b"".join((REPO / "builds" / name).read_bytes() for name in TOOLS)).hexdigest()[:12]
     directory = CACHE_ROOT / f"runtimes-{stack_name}-{key}"
     directory.mkdir(parents=True, exist_ok=True)
     heroku_style = CACHE_ROOT / f"runtimes-{stack_name}-{key}-heroku-style"
     builds = pyenv_builds()
     unavailable: dict[str, str] = {}
+    # major -> package_runtime.py options for it (the rootfs its checks run in)
+    options_of: dict[str, list[str]] = {}
     with open(CACHE_ROOT / ".runtimes.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for major in BUILT_MAJORS:
             try:
                 builds[major] = built_cpython(major)
+                continue
             except MissingPrerequisite as error:
-                unavailable[major] = str(error)
+                reason = str(error)
+            if stack_name not in DEBIAN_BINARY_STACKS:
+                unavailable[major] = (
+                    f"{reason}; the fallback, Debian's binary python{major} packages, needs glibc 2.42"
+                    f" ({', '.join(DEBIAN_BINARY_STACKS)} only): no {major} runtime for {stack_name}'s"
+                    " glibc (2.36 in its bookworm stand-in) can be made here")
+                continue
+            print(f"runtimes: {reason}; falling back to Debian's binary packages for {stack_name}",
+                  file=sys.stderr, flush=True)
+            try:
+                builds[major], rootfs = debian_binary_cpython(major, stack_name)
+                options_of[major] = ["--check-in-rootfs", str(rootfs)] if rootfs else []
+            except (MissingPrerequisite, RuntimeError) as error:
+                unavailable[major] = f"{reason}; {error}"
         versions = {major: python_version(prefix) for major, prefix in builds.items()}
-        wanted = [(prefix, versions[major], directory, []) for major, prefix in builds.items()]
+        wanted = [(prefix, versions[major], directory, options_of.get(major, [])) for major, prefix in builds.items()]
         wanted.append((builds["3.12"], versions["3.12"], heroku_style, ["--no-rpath"]))
         for prefix, version, target, options in wanted:
             if not list(target.glob(f"python-{version}-*.tar.zst")):
