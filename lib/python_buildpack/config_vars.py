@@ -34,7 +34,7 @@ REFUSED = "refused"
 
 @dataclass(frozen=True)
 class ToolSetting:
-    """A setting of pip, uv, Poetry or Pipenv the build can't honour.
+    """A setting of pip, uv, Poetry, Pipenv or PDM the build can't honour.
 
     IGNORED: the build's tools and the app's build-time code (hooks,
     collectstatic) run without it, and the build warns: the buildpack owns
@@ -77,6 +77,12 @@ TOOL_SETTINGS: dict[str, ToolSetting] = {
     "PIPENV_IGNORE_VIRTUALENVS": ToolSetting(IGNORED, "Pipenv would not install into the app's Python"),
     "PIPENV_PYTHON": ToolSetting(IGNORED, "Pipenv would use another Python than the app's"),
     "PIPENV_PIPFILE": ToolSetting(REFUSED, "Pipenv would install from that Pipfile, not the app's Pipfile.lock"),
+    # PDM (its apps are coming): settings that pick its Python or a virtualenv.
+    "PDM_PYTHON": ToolSetting(IGNORED, "PDM would install into that Python, not the app's"),
+    "PDM_USE_VENV": ToolSetting(IGNORED, "PDM would install into a virtualenv, not the app's Python"),
+    "PDM_VENV_IN_PROJECT": ToolSetting(IGNORED, "PDM would make a virtualenv in the app's source, not use the app's Python"),
+    "PDM_IGNORE_SAVED_PYTHON": ToolSetting(IGNORED, "PDM would look for another Python than the app's"),
+    "PDM_IGNORE_ACTIVE_VENV": ToolSetting(IGNORED, "PDM would look for another Python than the app's"),
 }
 
 

@@ -103,6 +103,7 @@ def test_every_tool_setting_has_an_action_and_a_reason():
         assert setting.action in (IGNORED, REFUSED) and len(setting.reason) > 20, name
     assert tool_setting("POETRY_VIRTUALENVS_IN_PROJECT") is TOOL_SETTINGS["POETRY_VIRTUALENVS_"]
     assert tool_setting("PIP_INDEX_URL") is None and tool_setting("POETRY_HTTP_BASIC_X_PASSWORD") is None
+    assert tool_setting("PDM_USE_VENV").action == IGNORED and tool_setting("PDM_PYPI_URL") is None
 
 
 def test_ignored_tool_settings_never_reach_the_builds_tools(env_dir, tmp_path, capsys):
