@@ -43,7 +43,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian").rstrip("/")
 SUITE = os.environ.get("DEBIAN_SOURCE_SUITE", "sid")
@@ -281,17 +281,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--major", default="3.14", help="the CPython major version (default 3.14)")
     parser.add_argument("--refresh", action="store_true", help="look for a newer release than a finished build")
     options = parser.parse_args(argv)
+    return make_once(f".cpython-{options.major}.lock", lambda: _build_once(options.major, options.refresh), say)
+
+
+def make_once(lock_name: str, make: Callable[[], Path], report: Callable[[str], None]) -> int:
+    """Run `make` under a lock in the machine cache (so concurrent callers
+    make the prefix once) and print the prefix it returns: the scripts'
+    shared ending. Its failures are reported as `error: ...`, status 1."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f".cpython-{options.major}.lock", "w") as lock:
+    with open(CACHE / lock_name, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            say("another process is building CPython; waiting for it")
+            report("another process is making it; waiting for it")
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            prefix = _build_once(options.major, options.refresh)
-        except (BuildError, OSError, subprocess.SubprocessError) as error:
-            say(f"error: {error}")
+            prefix = make()
+        except (BuildError, OSError, subprocess.SubprocessError, StopIteration) as error:
+            report(f"error: {error}")
             return 1
     print(prefix)
     return 0

@@ -46,7 +46,6 @@ one). Environment: DEBIAN_MIRROR (default http://deb.debian.org/debian).
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import html
 import os
@@ -63,8 +62,8 @@ from typing import Optional, Sequence
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from build_cpython_from_debian import (  # noqa: E402
-    CACHE, CHECKED_MODULES, MIRROR, MODULES_SINCE, BuildError, _elapsed, checksum_lines, fetch,
-    parse_stanzas, verified_index, version_key,
+    CACHE, CHECKED_MODULES, MIRROR, MODULES_SINCE, BuildError, _elapsed,
+    make_once, parse_stanzas, verified_index, version_key,
 )
 
 ARCH = "amd64"
@@ -342,20 +341,10 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--rootfs", type=Path, help="run the checks chrooted here (a rootfs of that suite)")
     parser.add_argument("--refresh", action="store_true", help="look for a newer release than a finished prefix")
     options = parser.parse_args(argv)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f".cpython-debian-binaries-{options.major}.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            say("another process is assembling it; waiting for it")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            prefix = assemble(options.major, options.suite, options.rootfs, options.refresh)
-        except (BuildError, OSError, subprocess.SubprocessError, StopIteration) as error:
-            say(f"error: {error}")
-            return 1
-    print(prefix)
-    return 0
+    return make_once(
+        f".cpython-debian-binaries-{options.major}.lock",
+        lambda: assemble(options.major, options.suite, options.rootfs, options.refresh), say,
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from . import (
 from .cache import BuildCache, CacheKey, Restored
 from .package_manager import Dependencies, InstallContext, PackageManager, ToolEnvironment
 from .config_vars import BuildConfig
-from .download import Timeouts, shown
+from .download import Timeouts
+from .urls import shown
 from .python_version import RequestedVersion
 from .runtime_env import PythonLocation
 from .runtime_mirror import Manifest, Mirror, mirror_from

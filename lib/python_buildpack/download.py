@@ -31,7 +31,6 @@ from typing import Callable, Iterator, Optional, TypeVar
 
 from . import errors, output
 from .config_vars import BuildConfig
-from .urls import shown  # noqa: F401 - the one way to show a URL; errors.py and compile.py use it
 
 T = TypeVar("T")
 

@@ -296,16 +296,6 @@ def test_looks_like_html(data, html):
     assert download.looks_like_html(data) is html
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://user:token@mirror.example.com:8443/python", "https://****@mirror.example.com:8443/python"),
-    ("https://token@mirror.example.com/python", "https://****@mirror.example.com/python"),
-    ("https://mirror.example.com/python", "https://mirror.example.com/python"),
-    ("file:///srv/python", "file:///srv/python"),
-])
-def test_urls_are_shown_without_credentials(url, expected):
-    assert download.shown(url) == expected
-
-
 def test_error_messages_hide_credentials():
     from python_buildpack import errors
 

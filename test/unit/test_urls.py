@@ -56,6 +56,7 @@ def test_shown_hides_the_secret_whatever_the_shape(url):
 
 @pytest.mark.parametrize("url, expected", [
     ("https://user:token@mirror.example.com:8443/python", "https://****@mirror.example.com:8443/python"),
+    ("https://token@mirror.example.com/python", "https://****@mirror.example.com/python"),
     ("https://user:p/a#s?s@mirror.example.com/python", "https://****@mirror.example.com/python"),
     ("user:token@mirror.example.com/python", "****@mirror.example.com/python"),
     ("https:user:token@mirror.example.com", "https:****@mirror.example.com"),
