@@ -39,7 +39,9 @@ def run_compile(args: Sequence[str], command: str = "compile") -> int:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:
         raise errors.not_a_directory("cache directory", args[1]) from None
-    env = Path(args[2])
+    # Absolute before the chdir below: a relative ENV_DIR would then name
+    # another directory, and the app's config vars would be silently lost.
+    env = Path(args[2]).absolute()
     os.chdir(build)
     compile_app(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR), install_test=command == "test-compile")
     return 0

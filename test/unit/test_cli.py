@@ -157,3 +157,16 @@ def test_build_errors_are_one_error_block(monkeypatch, capsys):
     monkeypatch.setenv("NO_COLOR", "1")
     assert cli.main(["compile"]) == 1
     assert capsys.readouterr().err == "\n !     Error: Something is wrong.\n !\n !     Fix it like this.\n\n"
+
+
+def test_compile_reads_config_vars_from_a_relative_env_dir(dirs):
+    # compile changes into BUILD_DIR: a relative ENV_DIR must still be found.
+    build, cache, env = dirs
+    (build / "requirements.txt").write_text("")
+    (build / ".python-version").write_text("3.12\n")
+    (env / "PYTHON_RUNTIME_BASE_URL").write_text("ftp://mirror.example.com/python")
+    result = subprocess.run(
+        [str(BIN / "compile"), "build", "cache", "env"], cwd=build.parent, capture_output=True, text=True,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/nonexistent", "NO_COLOR": "1", "STACK": "heroku-24"},
+    )
+    assert_clean_failure(result, "PYTHON_RUNTIME_BASE_URL isn't a usable URL.")
