@@ -9,12 +9,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
-from . import app_files, errors, install_hints
+from . import app_files, errors, install_hints, pyproject, python_range, python_version
 from .cache import BuildCache
 from .commands import CommandResult
 from .config_vars import BuildConfig
 from .runtime_env import PythonLocation
-from . import pyproject, python_range, python_version
 from .python_range import PythonRange
 
 REQUIREMENTS_DIR = Path(__file__).resolve().parents[2] / "requirements"
