@@ -37,7 +37,7 @@ for dist_info in "${target}"/*.dist-info; do
 	fi
 	rm -rf "${dist_info}"
 done
-rm -rf "${target}/bin"
+rm -rf "${target:?}/bin"
 
 if find "${target}" -name '__pycache__' -o -name '*.pyc' | grep -q .; then
 	echo "Compiled files in ${target}" >&2

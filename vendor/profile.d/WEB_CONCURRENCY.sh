@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Default WEB_CONCURRENCY (gunicorn and uvicorn worker count) from the memory
 # and CPUs the app may use, written by the Python buildpack.
 #

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # gunicorn defaults, written by the Python buildpack; a config var wins.
 # Trust X-Forwarded-* headers from the platform's router, and log requests
 # to stdout. Safe under `set -eo pipefail`; sourcing it twice changes nothing.
