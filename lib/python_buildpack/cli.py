@@ -92,7 +92,7 @@ def main(argv: Sequence[str]) -> int:
         output.error(str(error))
         return 1
     except KeyboardInterrupt:
-        output.error("Error: The build was interrupted.\n\nNothing was saved to the build cache.")
+        output.error(errors.interrupted())
         return 1
     except Exception as error:  # noqa: BLE001 - last line of defence
         if os.environ.get("PYTHON_BUILDPACK_DEBUG") == "1":

@@ -3,10 +3,16 @@
 A `BuildError` ends the build: the CLI prints it as an error block on stderr
 and exits 1. The `*_warning` functions return the text of a warning block that
 the build prints and carries on.
+
+Each error has a stable id, `area::what` in lowercase kebab-case, that the
+build report records and tests assert instead of the wording. Where the
+classic Heroku Python buildpack records a failure_reason for the same
+problem, the id is the same. Ids never change when a message is reworded.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -26,15 +32,45 @@ recommended: every build then gets the newest patch release, with its
 security fixes."""
 
 
+# The ids of the two failures that aren't a BuildError.
+INTERNAL_ERROR_ID = "internal-error::unhandled"
+INTERRUPTED_ID = "build::interrupted"
+
+DETAIL_LIMIT = 100
+
+
 @dataclass
 class BuildError(Exception):
-    """An error the user can fix. `title` is one line, `body` explains."""
+    """An error the user can fix. `id` names the problem for the build report
+    and the tests (`area::what`); `title` is one line, `body` explains.
+    `detail` is a short fact for the build report: a version, a file name, a
+    list of names. Never a URL, a config var's value or a command's output,
+    which may hold a secret."""
 
+    id: str
     title: str
     body: str = ""
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        self.detail = self.detail[:DETAIL_LIMIT]
 
     def __str__(self) -> str:
         return f"Error: {self.title}\n\n{self.body}".rstrip()
+
+
+def _id_part(name: str) -> str:
+    """A tool, hook or file name as a part of an id: "Pipenv" -> "pipenv",
+    "pre_compile" -> "pre-compile", "uv.lock" -> "uv-lock"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unknown"
+
+
+def _version_file_area(name: str) -> str:
+    return "runtime-txt" if name == "runtime.txt" else "python-version-file"
+
+
+def interrupted() -> str:
+    return "Error: The build was interrupted.\n\nNothing was saved to the build cache."
 
 
 def internal_error(summary: str) -> str:
@@ -52,17 +88,21 @@ Set PYTHON_BUILDPACK_DEBUG=1 in the build environment to see the traceback."""
 
 def usage(command: str, expected: str) -> BuildError:
     return BuildError(
+        "cli::usage",
         f"bin/{command} was called with the wrong arguments.",
         f"Usage: bin/{command} {expected}\n\nThe build system calls this script; "
         "check the builder (Heroku, herokuish or dokku) is up to date.",
+        detail=command,
     )
 
 
 def not_a_directory(what: str, path: str) -> BuildError:
     return BuildError(
+        "cli::not-a-directory",
         f"The {what} '{path}' doesn't exist or isn't a directory.",
         "The build system passes this path to the buildpack. Check the builder "
         "(Heroku, herokuish or dokku) is up to date and working.",
+        detail=what,
     )
 
 
@@ -70,6 +110,7 @@ def not_a_directory(what: str, path: str) -> BuildError:
 
 def stack_missing(supported: Sequence[str]) -> BuildError:
     return BuildError(
+        "checks::stack::missing",
         "The STACK environment variable isn't set.",
         f"""\
 The buildpack needs STACK to know which runtime to install. Heroku,
@@ -81,6 +122,7 @@ If you run the buildpack yourself, set it, for example: STACK=heroku-24""",
 
 def stack_end_of_life(stack: str, supported: Sequence[str]) -> BuildError:
     return BuildError(
+        "checks::stack::eol",
         f"The '{stack}' stack is no longer supported.",
         f"""\
 The '{stack}' stack has reached end of life: its operating system no longer
@@ -89,31 +131,37 @@ gets security updates and there are no Python runtimes for it.
 Upgrade the app to a supported stack ({', '.join(supported)}):
     heroku stack:set {supported[-1]}
 On dokku, use a current herokuish builder image (gliderlabs/herokuish:latest-24).""",
+        detail=stack,
     )
 
 
 def stack_unknown(stack: str, supported: Sequence[str]) -> BuildError:
     return BuildError(
+        "checks::stack::unknown",
         f"The '{stack}' stack isn't recognised.",
         f"""\
 This buildpack supports these stacks: {', '.join(supported)}.
 
 If '{stack}' is a new stack, use the newest release of the buildpack (don't
 pin an old one). Otherwise, check the STACK variable of your build system.""",
+        detail=stack,
     )
 
 
 def architecture_unsupported(arch: str) -> BuildError:
     return BuildError(
+        "checks::architecture::unsupported",
         f"The CPU architecture '{arch}' isn't supported.",
         "Python runtimes are available for amd64 and arm64 only.",
+        detail=arch,
     )
 
 
-def architecture_unknown(detail: str) -> BuildError:
+def architecture_unknown(problem: str) -> BuildError:
     return BuildError(
+        "checks::architecture::unknown",
         "Unable to determine the CPU architecture.",
-        f"Running 'dpkg --print-architecture' failed: {detail}\n\n"
+        f"Running 'dpkg --print-architecture' failed: {problem}\n\n"
         "The build image should provide dpkg; check the builder image.",
     )
 
@@ -122,6 +170,7 @@ def architecture_unknown(detail: str) -> BuildError:
 
 def version_file_unreadable(name: str, problem: str) -> BuildError:
     return BuildError(
+        f"{_version_file_area(name)}::invalid-encoding",
         f"Unable to read {name}.",
         f"""\
 The file {name} {problem}.
@@ -130,19 +179,23 @@ Save it as plain UTF-8 text without a byte order mark (BOM). Some Windows
 tools write UTF-16: 'echo 3.14 > {name}' in PowerShell does. Recreate it
 with an editor that saves UTF-8, or with: printf '3.14\\n' > {name}
 If git converts the file, check your .gitattributes.""",
+        detail=problem,
     )
 
 
 def not_a_file(name: str, holds: str = "the Python version") -> BuildError:
     return BuildError(
+        "app-files::not-a-file",
         f"'{name}' isn't a regular file.",
         f"'{name}' must be a text file holding {holds}. Remove or rename "
         "the directory (or broken link) with that name.",
+        detail=name,
     )
 
 
 def python_version_file_misspelled(found: str) -> BuildError:
     return BuildError(
+        "python-version-file::misspelled",
         "Your .python-version file is spelled incorrectly.",
         f"""\
 The app has a file named:
@@ -151,11 +204,13 @@ The buildpack only reads a file named exactly:
     '.python-version'
 
 Rename it (git mv '{found}' .python-version), then commit.""",
+        detail=found,
     )
 
 
 def python_version_invalid(line: str, hint: str, major: str) -> BuildError:
     return BuildError(
+        "python-version-file::invalid-version",
         "Invalid Python version in .python-version.",
         f"""\
 The .python-version file holds this line, which isn't a valid version:
@@ -166,11 +221,13 @@ A version is either just the major version (recommended), such as:
 or an exact version, such as {major}.999. Write it without quotes, without a
 'python-' prefix, and without wildcards or ranges. A comment goes on a line
 of its own, starting with '#'.""",
+        detail=line,
     )
 
 
 def python_version_missing_version(major: str) -> BuildError:
     return BuildError(
+        "python-version-file::no-version",
         "No Python version found in .python-version.",
         "The .python-version file is empty, or holds only comments and blank "
         f"lines.\n\nPut the major version on a line of its own, for example:\n    {major}",
@@ -180,6 +237,7 @@ def python_version_missing_version(major: str) -> BuildError:
 def python_version_multiple(versions: Sequence[str]) -> BuildError:
     listed = "\n".join(f"    {v}" for v in versions)
     return BuildError(
+        "python-version-file::multiple-versions",
         "Multiple Python versions found in .python-version.",
         f"""\
 The .python-version file names several versions:
@@ -187,12 +245,14 @@ The .python-version file names several versions:
 
 The buildpack installs one Python. Keep only the version the app should run
 on (other tools may keep extra versions in their own files).""",
+        detail=",".join(versions),
     )
 
 
 def runtime_txt_invalid(line: str, major: str) -> BuildError:
     found = f"\n    {line}\n" if line else " (no version line)\n"
     return BuildError(
+        "runtime-txt::invalid-version",
         "Invalid Python version in runtime.txt.",
         f"""\
 runtime.txt must hold a single line such as 'python-{major}', but it has:{found}
@@ -200,12 +260,14 @@ runtime.txt is deprecated: the better fix is to delete it and use a
 .python-version file instead.
 
 {PYTHON_VERSION_HOWTO.format(major=major)}""",
+        detail=line,
     )
 
 
 def python_version_end_of_life(version: str, origin: str, oldest: str, newest: str) -> BuildError:
     if origin == "cached":
         return BuildError(
+            "python-version::eol",
             "The cached Python version has reached end-of-life.",
             f"""\
 The app doesn't say which Python version it needs, so the buildpack would
@@ -215,8 +277,10 @@ no longer gets security updates and isn't supported.
 Choose Python {oldest} or newer.
 
 {PYTHON_VERSION_HOWTO.format(major=newest)}""",
+            detail=version,
         )
     return BuildError(
+        "python-version::eol",
         "The requested Python version has reached end-of-life.",
         f"""\
 {origin} asks for Python {version}, which no longer gets security updates
@@ -224,12 +288,14 @@ and isn't supported by this buildpack.
 
 Change the version in {origin} to Python {oldest} or newer; upgrading all
 the way to Python {newest} is best.""",
+        detail=version,
     )
 
 
 def python_version_unknown(version: str, origin: str, newest: str) -> BuildError:
     if origin == "cached":
         return BuildError(
+            "python-version::unknown-major",
             "The cached Python version isn't recognised.",
             f"""\
 The app doesn't say which Python version it needs, and the last build used
@@ -237,8 +303,10 @@ Python {version}, which this buildpack doesn't know. The buildpack may have
 been downgraded: use a newer release of it again, or pin a version.
 
 {PYTHON_VERSION_HOWTO.format(major=newest)}""",
+            detail=version,
         )
     return BuildError(
+        "python-version::unknown-major",
         "The requested Python version isn't recognised.",
         f"""\
 {origin} asks for Python {version}, which this buildpack doesn't know.
@@ -247,6 +315,7 @@ The newest supported major version is Python {newest}.
 - Check that Python {version} has been released (python.org/downloads).
 - Check you are using the newest release of the buildpack, not an old pin.
 - Otherwise, change {origin} to a supported version such as {newest}.""",
+        detail=version,
     )
 
 
@@ -269,6 +338,7 @@ def python_version_not_on_mirror(
         listed = f"Versions it has: {', '.join(available) or 'none for this stack and architecture'}"
     looked_for = "" if requested == version else f" (newest known patch: {version})"
     return BuildError(
+        "python-version::unknown-patch",
         "The requested Python version isn't available.",
         f"""\
 {_asked_for(origin, requested)}{looked_for},
@@ -280,12 +350,14 @@ Check that Python {version} has been released (python.org/downloads) and
 that you use the newest release of the buildpack. Naming only the major
 version lets the buildpack pick the newest patch a mirror with a SHA256SUMS
 manifest has.""",
+        detail=version,
     )
 
 
 def pyproject_invalid(problem: str) -> BuildError:
     """`problem` completes "pyproject.toml ...": "isn't valid TOML: ... (at line 3, column 9)"."""
     return BuildError(
+        "pyproject-toml::invalid",
         "Unable to read pyproject.toml.",
         f"""\
 The app's pyproject.toml (in its root directory) {problem}.
@@ -312,6 +384,7 @@ then run 'poetry lock' and commit both files."""
 Use a PEP 440 version range, as uv and pip read it, such as ">=3.12" or
 "==3.13.*", or pin the version in a .python-version file."""
     return BuildError(
+        "pyproject-toml::invalid-python-range",
         f"Invalid {key} in {file}.",
         f"""\
 {file} has:
@@ -319,6 +392,7 @@ Use a PEP 440 version range, as uv and pip read it, such as ">=3.12" or
 which isn't a valid version range ({reason}).
 
 {fix}""",
+        detail=key,
     )
 
 
@@ -330,6 +404,7 @@ def python_range_unsatisfiable(ranges: Sequence[tuple[str, str]], oldest: str, n
     )
     shown = "\n".join(_toml_key(key, text) for key, text in ranges)
     return BuildError(
+        "pyproject-toml::unsatisfiable-python-range",
         title,
         f"""\
 pyproject.toml has:
@@ -338,6 +413,7 @@ and no Python version this buildpack supports (Python {oldest} to {newest})
 is in {"that range" if len(ranges) == 1 else "both ranges"}.
 
 Widen the range, or pin a supported version in a .python-version file.""",
+        detail=",".join(text for _, text in ranges),
     )
 
 
@@ -357,6 +433,7 @@ def python_range_conflict(
         if bare_major else ""
     )
     return BuildError(
+        "pyproject-toml::python-version-conflict",
         f"The Python version doesn't satisfy the project's {key}.",
         f"""\
 {asked}, but pyproject.toml's
@@ -364,6 +441,7 @@ def python_range_conflict(
 
 Change one of them: the version in {where}, or
 {key} in pyproject.toml{relock}.{note}""",
+        detail=version,
     )
 
 
@@ -420,6 +498,7 @@ every build then gets the newest patch) or to '{latest}'."""
 def runtime_base_url_invalid(value: str, problem: str) -> BuildError:
     """`problem` completes "It isn't usable since ..."; never a part of `value`."""
     return BuildError(
+        "runtime-mirror::invalid-url",
         "PYTHON_RUNTIME_BASE_URL isn't a usable URL.",
         f"""\
 PYTHON_RUNTIME_BASE_URL is set to (credentials hidden):
@@ -436,6 +515,7 @@ Unset it to use the default runtime location.""",
 def runtime_base_url_not_a_directory(value: str, problem: str) -> BuildError:
     """`problem` completes "... but that path ...": "is a file"."""
     return BuildError(
+        "runtime-mirror::not-a-directory",
         "PYTHON_RUNTIME_BASE_URL must name a directory.",
         f"""\
 PYTHON_RUNTIME_BASE_URL is set to:
@@ -452,6 +532,7 @@ an archive, and check the path exists in the build environment.""",
 def runtime_mirror_authentication_failed(url: str, code: int, has_credentials: bool) -> BuildError:
     if code == 407:
         return BuildError(
+            "runtime-mirror::proxy-auth-failed",
             "The proxy refused the download of Python (HTTP 407).",
             f"""\
 Downloading
@@ -462,10 +543,12 @@ build environment), and the proxy refused those it got, if any.
 Put the proxy's user name and password in the proxy URL
 (http://user:password@proxy.example.com:3128), percent-encoded. Retrying
 won't help.""",
+            detail="HTTP 407",
         )
     sent = ("refused the user name and password (or token) in PYTHON_RUNTIME_BASE_URL"
             if has_credentials else "requires a user name and password (or token), and the URL has none")
     return BuildError(
+        "runtime-mirror::auth-failed",
         "The runtime mirror refused the credentials (HTTP 401).",
         f"""\
 The runtime mirror
@@ -476,12 +559,14 @@ Check the credentials in PYTHON_RUNTIME_BASE_URL, in the form
     https://user:token@mirror.example.com/python
 with the characters / ? # @ : in them percent-encoded (%2F %3F %23 %40 %3A),
 and that they may read the mirror. Retrying won't help.""",
+        detail=f"HTTP {code}",
     )
 
 
 def runtime_mirror_served_html(url: str, what: str) -> BuildError:
     """`what`: "the SHA256SUMS manifest" or "the Python runtime archive"."""
     return BuildError(
+        "runtime-mirror::served-html",
         "The runtime mirror sent a web page instead of a runtime file.",
         f"""\
 Instead of {what}, the download of
@@ -493,11 +578,13 @@ got an HTML page. Nothing was installed. That happens when:
   PYTHON_RUNTIME_BASE_URL (https://user:token@mirror.example.com/python);
 - PYTHON_RUNTIME_BASE_URL names a web page, not the directory holding the
   archives (a repository browser's page, say, not its raw-file URL).""",
+        detail=what,
     )
 
 
 def runtime_manifest_too_large(url: str, limit: int) -> BuildError:
     return BuildError(
+        "runtime-mirror::manifest-too-large",
         "The runtime mirror's SHA256SUMS file is too large.",
         f"""\
 The mirror's
@@ -510,6 +597,7 @@ mirror serves at that URL, and fix or remove it.""",
 
 def runtime_manifest_invalid(url: str, line_number: int, line: str) -> BuildError:
     return BuildError(
+        "runtime-mirror::manifest-invalid",
         "The runtime mirror's SHA256SUMS file is malformed.",
         f"""\
 Line {line_number} of
@@ -519,6 +607,7 @@ isn't '<sha256>  <file name>':
 
 Fix the mirror's SHA256SUMS (the buildpack's builds/ tool writes it) or
 remove it to let the buildpack download without checksums.""",
+        detail=f"line {line_number}",
     )
 
 
@@ -544,6 +633,7 @@ serves at that URL. A slow network can raise CURL_TIMEOUT (seconds for the
 whole download, retries included; at most 3600)."""
     )
     return DownloadFailed(
+        "runtime-mirror::download-failed",
         "Unable to download Python.",
         f"""\
 Downloading the Python runtime failed:
@@ -551,8 +641,9 @@ Downloading the Python runtime failed:
 Cause: {cause}
 
 {advice}""",
-        url,
-        cause,
+        detail=cause,
+        url=url,
+        cause=cause,
     )
 
 
@@ -576,6 +667,7 @@ def runtime_disk_full(directory: str, free: str) -> BuildError:
     """`free`: the space left, as "12 MB free of 1,024 MB", or ""."""
     left = f" ({free})" if free else ""
     return BuildError(
+        "install-python::disk-full",
         "No space left on device while installing Python.",
         f"""\
 Unpacking the Python runtime into
@@ -592,6 +684,7 @@ disk limit. The archive itself isn't at fault.""",
 
 def runtime_unpack_failed(directory: str, problem: str) -> BuildError:
     return BuildError(
+        "install-python::unpack-failed",
         "Unable to install Python.",
         f"""\
 Writing the Python runtime into
@@ -599,6 +692,7 @@ Writing the Python runtime into
 failed: {problem}.
 Nothing was installed. Check the build directory is writable by the build's
 user and its file system works.""",
+        detail=problem,
     )
 
 
@@ -613,6 +707,7 @@ version, so the build goes on with it. Check the mirror is up."""
 
 def runtime_checksum_mismatch(url: str, expected: str, actual: str) -> BuildError:
     return BuildError(
+        "runtime-mirror::checksum-mismatch",
         "The downloaded Python runtime doesn't match its checksum.",
         f"""\
 The archive
@@ -628,6 +723,7 @@ Ask the mirror's operator to re-upload the archive or regenerate SHA256SUMS.""",
 
 def runtime_archive_invalid(url: str, problem: str) -> BuildError:
     return BuildError(
+        "runtime-mirror::invalid-archive",
         "The Python runtime archive is invalid.",
         f"""\
 The archive
@@ -640,6 +736,7 @@ or ask the mirror's operator to replace it.""",
 
 def zstd_missing() -> BuildError:
     return BuildError(
+        "install-python::zstd-missing",
         "The 'zstd' command isn't available.",
         "Python runtime archives are zstd-compressed, and the build image has "
         "no 'zstd' command.\nUse a current build image (heroku/heroku:24-build, "
@@ -650,6 +747,7 @@ def zstd_missing() -> BuildError:
 def heroku_dir_unusable(what: str) -> BuildError:
     """`what` completes "The app's '.heroku' is ..."."""
     return BuildError(
+        "checks::heroku-dir-unusable",
         "The app's '.heroku' isn't a directory.",
         f"""\
 The app's '.heroku' is {what}.
@@ -665,6 +763,7 @@ leave '.heroku' alone.""",
 
 def existing_python_dir(listing: str) -> BuildError:
     return BuildError(
+        "checks::existing-python-dir",
         "Existing '.heroku/python/' directory found.",
         f"""\
 The app's source already has a '.heroku/python/' directory:
@@ -677,6 +776,7 @@ created by an earlier buildpack. Remove it from git
 
 def committed_venv(name: str, listing: str) -> BuildError:
     return BuildError(
+        "checks::existing-venv-dir",
         f"Existing '{name}/' directory found.",
         f"""\
 The app's source has a Python virtual environment in '{name}/':
@@ -694,11 +794,13 @@ Remove it from git (the files stay on your machine) and ignore it:
 
 If the build itself makes it (a bin/pre_compile hook, or an earlier
 buildpack), have that use another location.""",
+        detail=name,
     )
 
 
 def buildpack_run_twice() -> BuildError:
     return BuildError(
+        "checks::duplicate-python-buildpack",
         "The Python buildpack has already been run this build.",
         """\
 An earlier buildpack in this build already installed Python (the build dir
@@ -733,6 +835,7 @@ If this is a Python app, add a 'requirements.txt' listing its dependencies
 
 def no_package_manager_files(listing: str) -> BuildError:
     return BuildError(
+        "package-manager::none-found",
         "Couldn't find any supported Python package manager files.",
         f"""\
 A Python app needs a 'requirements.txt' file in its root directory listing
@@ -751,6 +854,7 @@ An app without dependencies can use an empty requirements.txt.""",
 
 def setup_py_only() -> BuildError:
     return BuildError(
+        "package-manager::setup-py-only",
         "A setup.py or setup.cfg file alone isn't supported.",
         """\
 The app has setup.py/setup.cfg but no 'requirements.txt'. Create a
@@ -764,6 +868,7 @@ then commit it.""",
 def multiple_package_managers(found: Sequence[tuple[str, str]]) -> BuildError:
     listed = "\n".join(f"    {name} ({tool})" for name, tool in found)
     return BuildError(
+        "package-manager::multiple-found",
         "Multiple Python package manager files were found.",
         f"""\
 The app's root directory has more than one package manager file:
@@ -773,11 +878,13 @@ The buildpack installs dependencies with exactly one package manager, and
 won't guess which. Delete the files of the tools you don't use (git rm), and
 commit. A requirements.txt exported from another tool's lockfile, or made by
 another buildpack, counts too.""",
+        detail=",".join(_id_part(tool) for _, tool in found),
     )
 
 
 def pipfile_without_lock() -> BuildError:
     return BuildError(
+        "package-manager::pipenv-missing-lockfile",
         "No 'Pipfile.lock' found.",
         """\
 The app has a Pipfile but no Pipfile.lock. Installing from a Pipfile alone
@@ -795,17 +902,20 @@ def pyproject_without_lock(tool: Optional[str]) -> BuildError:
 Run 'uv lock' (uv) or 'poetry lock' (Poetry) and commit the lockfile, or list
 the dependencies in a requirements.txt ('-e .' installs the project itself).""")
     return BuildError(
+        "package-manager::pyproject-missing-lockfile",
         "The app has a pyproject.toml but no lockfile.",
         f"""\
 The buildpack installs dependencies from a lockfile (uv.lock, poetry.lock or
 Pipfile.lock) or from requirements.txt, and found none of them.
 
 {how}""",
+        detail=tool or "",
     )
 
 
 def lockfile_outdated(file_name: str, command: str) -> BuildError:
     return BuildError(
+        f"{_id_part(file_name)}::outdated",
         f"{file_name} is out of date.",
         f"""\
 {file_name} doesn't match the project's dependencies any more (the output
@@ -816,6 +926,7 @@ pins. Run '{command}', then commit the updated {file_name}.""",
 
 def pipfile_lock_invalid_json(problem: str) -> BuildError:
     return BuildError(
+        "pipfile-lock::invalid-json",
         "Unable to read Pipfile.lock.",
         f"""\
 Pipfile.lock isn't valid JSON: {problem}
@@ -828,6 +939,7 @@ Run 'pipenv lock' to regenerate it, then commit it.""",
 def pipfile_lock_invalid_shape(problem: str) -> BuildError:
     """`problem` completes "Pipfile.lock has ...": "\"default\" as a list"."""
     return BuildError(
+        "pipfile-lock::invalid-structure",
         "Pipfile.lock isn't a valid Pipenv lockfile.",
         f"""\
 Pipfile.lock is valid JSON, but it has {problem}.
@@ -842,6 +954,7 @@ def file_not_utf8(name: str, offset: int, line: int, included_by: Optional[str] 
     """`offset`: of the first byte that isn't UTF-8, from 0; `line` from 1."""
     included = f" (included by {included_by})" if included_by else ""
     return BuildError(
+        "app-files::not-utf8",
         f"{name} isn't UTF-8 text.",
         f"""\
 The app's {name}{included} has a byte that isn't UTF-8 text at
@@ -852,23 +965,27 @@ Save it as UTF-8 in your editor ('Save with encoding' or 'Reopen with
 encoding'), or convert it, for example from Latin-1 or Windows-1252:
     iconv -f windows-1252 -t utf-8 {name} > {name}.new && mv {name}.new {name}
 then commit it.""",
+        detail=name,
     )
 
 
 def file_unreadable(name: str, problem: str) -> BuildError:
     return BuildError(
+        "app-files::unreadable",
         f"Unable to read {name}.",
         f"""\
 The app's {name} can't be read: {problem}.
 
 Check its permissions (chmod 644 {name}); if a bin/pre_compile hook or an
 earlier buildpack writes it, check that step.""",
+        detail=name,
     )
 
 
 def requirements_include_unusable(name: str, included_by: str, problem: str) -> BuildError:
     """`problem` completes "... is ...": "a device, not a regular file"."""
     return BuildError(
+        "requirements-txt::unusable-include",
         f"{included_by} includes '{name}', which can't be used.",
         f"""\
 {included_by} includes the requirements file '{name}' (with -r or -c),
@@ -877,11 +994,13 @@ pip would read it for ever or fail.
 
 Include only requirements files of the app's own (-r requirements/base.txt),
 then commit.""",
+        detail=name,
     )
 
 
 def pipfile_lock_invalid_version(value: str) -> BuildError:
     return BuildError(
+        "pipfile-lock::invalid-version",
         "Invalid Python version in Pipfile.lock.",
         f"""\
 Pipfile.lock asks for the Python version '{value[:50]}', which isn't a version
@@ -890,18 +1009,21 @@ such as 3.13 or 3.13.2 (ranges and wildcards aren't supported).
 Set python_version (or python_full_version) in the [requires] section of the
 Pipfile, run 'pipenv lock' and commit both files, or pin the version in a
 .python-version file.""",
+        detail=value[:50],
     )
 
 
 def uv_needs_python_version_file(origin: str, major: str) -> BuildError:
     if origin == "runtime.txt":
         return BuildError(
+            "runtime-txt::not-supported",
             "The runtime.txt file isn't supported when using uv.",
             f"""\
 uv reads the Python version from .python-version, so the buildpack does too.
 Delete runtime.txt, run 'uv python pin {major}', and commit .python-version.""",
         )
     return BuildError(
+        "python-version-file::not-found",
         "No Python version was specified.",
         f"""\
 uv apps must say which Python version they use in a .python-version file, so
@@ -914,6 +1036,7 @@ version, so builds get its newest patch), then commit .python-version.""",
 
 def bundled_pip_missing(python_dir: str) -> BuildError:
     return BuildError(
+        "internal-error::bundled-pip-not-found",
         "The Python runtime has no bundled pip.",
         f"""\
 The buildpack installs its tools with the pip wheel that CPython ships in
@@ -926,15 +1049,18 @@ default runtime location.""",
 
 def tool_install_failed(tool: str, version: str) -> BuildError:
     return BuildError(
+        f"install-package-manager::{_id_part(tool)}",
         f"Unable to install {tool} {version}.",
         "pip's output above says why. This is usually a temporary problem "
         "reaching the package index: retry the build.\nIf the build uses a "
         f"private index (PIP_INDEX_URL), check it is reachable and holds {tool}.",
+        detail=version,
     )
 
 
 def dependencies_install_failed(tool: str, command: str) -> BuildError:
     return BuildError(
+        f"install-dependencies::{_id_part(tool)}",
         f"Unable to install dependencies using {tool}.",
         f"""\
 '{command}' failed; its output above says why.
@@ -950,6 +1076,7 @@ command locally in a clean environment.""",
 
 def install_failed_gdal_missing(tool: str, command: str) -> BuildError:
     return BuildError(
+        f"install-dependencies::{_id_part(tool)}",
         "Package installation failed since the GDAL library wasn't found.",
         f"""\
 '{command}' failed ({tool}): a package needs the GDAL geospatial library
@@ -962,11 +1089,13 @@ as https://github.com/heroku/heroku-geo-buildpack:
 On dokku, list it first in the app's .buildpacks file. Packages such as
 Fiona, rasterio and pyogrio also have wheels that bundle GDAL: a version
 with a wheel for this Python avoids the build altogether.""",
+        detail="Could not find gdal-config",
     )
 
 
 def install_failed_sqlite_headers_missing(tool: str, command: str) -> BuildError:
     return BuildError(
+        f"install-dependencies::{_id_part(tool)}",
         "Package installation failed since the SQLite headers weren't found.",
         f"""\
 '{command}' failed ({tool}): a package builds a C extension against SQLite
@@ -979,11 +1108,13 @@ build image doesn't include SQLite's development headers.
   pysqlite3 0.6.0 or newer, whose wheels need no headers.
 - Otherwise, add a buildpack that installs libsqlite3-dev (an apt buildpack)
   before this one.""",
+        detail="sqlite3.h: No such file or directory",
     )
 
 
 def install_failed_broken_metadata(tool: str, command: str) -> BuildError:
     return BuildError(
+        f"install-dependencies::{_id_part(tool)}",
         "One of your dependencies contains broken metadata.",
         f"""\
 '{command}' failed ({tool}): a release the app pins has invalid package
@@ -993,11 +1124,13 @@ in the output above names the package and version).
 Upgrade that package to a release with valid metadata. For example, celery
 before 5.2.1 has this problem: use celery 5.2.1 or newer. Update the
 version in {_dependency_file(tool)}, then commit it.""",
+        detail="Please use pip<24.1 if you need to use this version",
     )
 
 
 def install_failed_pg_config_missing(tool: str, command: str) -> BuildError:
     return BuildError(
+        f"install-dependencies::{_id_part(tool)}",
         "Package installation failed since pg_config wasn't found.",
         f"""\
 '{command}' failed ({tool}): psycopg2 is being built from source, which
@@ -1008,6 +1141,7 @@ executable not found' in the output above), and the build has neither.
   psycopg 3 with 'psycopg[binary]'.
 - Or make libpq available to the build: a build image with libpq-dev, or an
   apt buildpack installing libpq-dev before this one.""",
+        detail="pg_config executable not found",
     )
 
 
@@ -1022,17 +1156,20 @@ def _dependency_file(tool: str) -> str:
 
 def hook_failed(name: str, returncode: int) -> BuildError:
     return BuildError(
+        f"hooks::{_id_part(name)}",
         f"Failed to run the bin/{name} script.",
         f"""\
 The app's bin/{name} script ran (the buildpack runs it to let apps customise
 the build) and exited with status {returncode}. Its output above says why.
 
 Fix the script, or remove or rename it if the app no longer needs it.""",
+        detail=f"exit status {returncode}",
     )
 
 
 def hook_crlf_shebang(name: str, interpreter: str) -> BuildError:
     return BuildError(
+        f"hooks::{_id_part(name)}",
         f"The bin/{name} script has Windows line endings.",
         f"""\
 The first line of bin/{name} ends in a carriage return (CRLF, Windows line
@@ -1044,6 +1181,7 @@ Convert the script to Unix line endings (LF) and commit it:
 To stop git converting it again on Windows, add to .gitattributes:
     bin/* text eol=lf
 or set: git config core.autocrlf input""",
+        detail="crlf-line-endings",
     )
 
 
@@ -1059,11 +1197,13 @@ installed yet when bin/pre_compile runs)."""
 Make sure it is a script starting with an interpreter line, such as
 '#!/usr/bin/env bash', or a program built for this system."""
     return BuildError(
+        f"hooks::{_id_part(name)}",
         f"Unable to start the bin/{name} script.",
         f"""\
 The app's bin/{name} script couldn't be started: {problem}.
 
 {cause}""",
+        detail="not-started",
     )
 
 
@@ -1072,6 +1212,7 @@ def environment_too_large(program: str, variables: Sequence[tuple[str, int]]) ->
     listed = "\n".join(f"    {name} ({_size(size)})" for name, size in variables)
     first = variables[0][0] if variables else "?"
     return BuildError(
+        "build-env::variable-too-large",
         f"Unable to run {program}: the environment variable {first} is too large.",
         f"""\
 The system refused to start '{program}' ("Argument list too long"): Linux
@@ -1084,6 +1225,7 @@ NLTK as environment variables.
 Keep large values out of config vars: put the data in a file (in the app, or
 fetched at build or run time) and set the config var to its path or URL:
     heroku config:unset {first}   (dokku: dokku config:unset <app> {first})""",
+        detail=first,
     )
 
 
@@ -1104,6 +1246,7 @@ Check how the build system writes the app's config vars."""
 
 def tool_setting_refused(name: str, where: str, reason: str) -> BuildError:
     return BuildError(
+        "checks::tool-setting-refused",
         f"The {where} {name} isn't supported.",
         f"""\
 {name} is set (as a {where}): {reason}.
@@ -1112,6 +1255,7 @@ the app's Python, in the slug.
 
 Unset it: heroku config:unset {name}  (dokku: dokku config:unset <app> {name})
 or remove it from the build system's environment.""",
+        detail=name,
     )
 
 
@@ -1140,6 +1284,7 @@ They still apply when the app runs. Remove them if they were set by mistake."""
 
 def collectstatic_failed(command: str) -> BuildError:
     return BuildError(
+        "collectstatic::failed",
         "Unable to generate Django static files.",
         f"""\
 '{command}' failed; Django's output and traceback above say why.
@@ -1182,6 +1327,7 @@ it, for example:
 
 def app_python_missing() -> BuildError:
     return BuildError(
+        "app-tests::python-missing",
         "The app's Python isn't on PATH.",
         "bin/test runs in the built app with its .profile.d scripts sourced; run "
         "bin/test-compile first, and source .profile.d/*.sh before bin/test.",
@@ -1190,6 +1336,7 @@ def app_python_missing() -> BuildError:
 
 def no_test_runner() -> BuildError:
     return BuildError(
+        "app-tests::no-test-runner",
         "No test runner found.",
         """\
 bin/test runs pytest when the app installs it, or Django's test runner for an
@@ -1201,6 +1348,7 @@ the test command in app.json (scripts.test).""",
 
 def nltk_download_failed(names: Sequence[str]) -> BuildError:
     return BuildError(
+        "nltk::download-failed",
         "Unable to download NLTK data.",
         f"""\
 Downloading the NLTK packages listed in nltk.txt failed ({', '.join(names)});
@@ -1209,6 +1357,7 @@ NLTK's output above names the package and the cause.
 Check each name against the NLTK data index (https://www.nltk.org/nltk_data/),
 one or more names a line, and fix nltk.txt. A temporary network problem is
 fixed by retrying the build; NLTK_DOWNLOAD_URL points NLTK at a mirror.""",
+        detail=",".join(names),
     )
 
 

@@ -151,12 +151,23 @@ def test_unexpected_exceptions_become_an_internal_error(monkeypatch, capsys):
 
 def test_build_errors_are_one_error_block(monkeypatch, capsys):
     def fail(_args):
-        raise errors.BuildError("Something is wrong.", "Fix it like this.")
+        raise errors.BuildError("test::something-wrong", "Something is wrong.", "Fix it like this.", detail="x")
 
     monkeypatch.setitem(cli.COMMANDS, "compile", fail)
     monkeypatch.setenv("NO_COLOR", "1")
     assert cli.main(["compile"]) == 1
+    # Neither the id nor the detail is printed: they are for the build report.
     assert capsys.readouterr().err == "\n !     Error: Something is wrong.\n !\n !     Fix it like this.\n\n"
+
+
+def test_an_interrupted_build_is_one_error_block(monkeypatch, capsys):
+    def interrupted(_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "compile", interrupted)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli.main(["compile"]) == 1
+    assert capsys.readouterr().err == "\n !     Error: The build was interrupted.\n !\n !     Nothing was saved to the build cache.\n\n"
 
 
 def test_compile_reads_config_vars_from_a_relative_env_dir(dirs):
