@@ -19,8 +19,9 @@ def test_second_run_in_one_build_is_an_error(tmp_path):
     app_home.parent.mkdir(parents=True)
     app_home.symlink_to(install)  # what an earlier run leaves
     for home in (str(app_home), str(install), f"{install}/"):
-        with pytest.raises(errors.BuildError, match="already been run this build"):
+        with pytest.raises(errors.BuildError) as raised:
             checks.not_run_twice(build, {"PYTHONHOME": home}, app_home)
+        assert raised.value.id == "checks::duplicate-python-buildpack"
 
 
 def test_pythonhome_or_python_alone_is_no_second_run(tmp_path):
@@ -49,7 +50,7 @@ def test_committed_venv(tmp_path, name):
     with pytest.raises(errors.BuildError) as raised:
         checks.no_committed_venv(tmp_path)
     error = raised.value
-    assert error.title == f"Existing '{name}/' directory found."
+    assert (error.id, error.detail) == ("checks::existing-venv-dir", name)
     assert f"git rm --cached -r {name}/" in error.body and ".gitignore" in error.body
     assert "another location" in error.body
     # Two levels: lib/python3.12 is listed, site-packages under it isn't.

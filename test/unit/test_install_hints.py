@@ -34,16 +34,17 @@ PG_CONFIG = """\
 """
 
 
-@pytest.mark.parametrize("output, title", [
-    (GDAL, "Package installation failed since the GDAL library wasn't found."),
-    (SQLITE, "Package installation failed since the SQLite headers weren't found."),
-    (CELERY, "One of your dependencies contains broken metadata."),
-    (PG_CONFIG, "Package installation failed since pg_config wasn't found."),
-    ("ERROR: No matching distribution found for nothing-here==1.0\n", "Unable to install dependencies using pip."),
+# The classic buildpack's ids: the install's id, with the phrase found as the detail.
+@pytest.mark.parametrize("output, detail", [
+    (GDAL, "Could not find gdal-config"),
+    (SQLITE, "sqlite3.h: No such file or directory"),
+    (CELERY, "Please use pip<24.1 if you need to use this version"),
+    (PG_CONFIG, "pg_config executable not found"),
+    ("ERROR: No matching distribution found for nothing-here==1.0\n", ""),
 ])
-def test_each_known_cause_gets_its_own_error(output, title):
+def test_each_known_cause_gets_its_own_error(output, detail):
     error = install_hints.install_error(output, "pip", "pip install -r requirements.txt")
-    assert error.title == title
+    assert (error.id, error.detail) == ("install-dependencies::pip", detail)
     assert "'pip install -r requirements.txt' failed" in error.body
 
 
@@ -73,16 +74,16 @@ def test_hints_name_the_fix():
 @pytest.mark.parametrize("manager", [Poetry(), Uv()])
 def test_every_package_manager_uses_the_hints(manager):
     error = manager.install_failed(CommandResult(1, GDAL), "sync")
-    assert error.title == "Package installation failed since the GDAL library wasn't found."
+    assert (error.id, error.detail) == (f"install-dependencies::{manager.name}", "Could not find gdal-config")
     assert f"({manager.label})" in error.body
 
 
 def test_an_outdated_lockfile_is_reported_before_hints():
     output = "uv.lock needs to be updated, but `--locked` was provided\n" + GDAL
-    assert Uv().install_failed(CommandResult(1, output), "uv sync").title == "uv.lock is out of date."
+    assert Uv().install_failed(CommandResult(1, output), "uv sync").id == "uv-lock::outdated"
 
 
 def test_pip_uses_the_hints():
     # pip's install path builds its error from the same table.
-    assert Pip().install_failed(CommandResult(1, CELERY), "pip install").title == (
-        "One of your dependencies contains broken metadata.")
+    error = Pip().install_failed(CommandResult(1, CELERY), "pip install")
+    assert (error.id, error.detail) == ("install-dependencies::pip", "Please use pip<24.1 if you need to use this version")

@@ -61,21 +61,21 @@ def test_install_commands_get_the_index_config_vars(context, fp, capsys, manager
     assert secret not in out and "       installed" in out
 
 
-@pytest.mark.parametrize("manager, output, headline", [
-    (Pipenv(), "Your Pipfile.lock (abc) is out of\ndate. Expected: (def).\n", "Pipfile.lock is out of date."),
+@pytest.mark.parametrize("manager, output, error_id", [
+    (Pipenv(), "Your Pipfile.lock (abc) is out of\ndate. Expected: (def).\n", "pipfile-lock::outdated"),
     (Poetry(), "pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock`\n",
-     "poetry.lock is out of date."),
+     "poetry-lock::outdated"),
     (Uv(), "error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided.\n",
-     "uv.lock is out of date."),
-    (Uv(), "error: No solution found\n", "Unable to install dependencies using uv."),
+     "uv-lock::outdated"),
+    (Uv(), "error: No solution found\n", "install-dependencies::uv"),
     (Poetry(), "Because app depends on nope (1.0) which doesn't match any versions\n",
-     "Unable to install dependencies using Poetry."),
+     "install-dependencies::poetry"),
 ])
-def test_install_failures(context, fp, manager, output, headline):
+def test_install_failures(context, fp, manager, output, error_id):
     recorded(fp, stdout=output, returncode=1)
     with pytest.raises(BuildError) as error:
         manager.install_dependencies(context)
-    assert error.value.title == headline
+    assert error.value.id == error_id
 
 
 def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
@@ -98,8 +98,9 @@ def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
 
 def test_uv_install_failure_leaves_nothing(context, fp):
     fp.register([fp.any()], stdout="ERROR: No matching distribution found for uv", returncode=1)
-    with pytest.raises(BuildError, match="Unable to install uv"):
+    with pytest.raises(BuildError) as error:
         Uv().install_tool(context)
+    assert (error.value.id, error.value.detail) == ("install-package-manager::uv", Uv().version)
     assert not (context.cache.root / "uv").exists()
 
 
@@ -120,8 +121,9 @@ def test_pipenv_environment_reaches_run_time(context):
 
 def test_poetry_install_failure(context, fp):
     fp.register([fp.any()], returncode=1)
-    with pytest.raises(BuildError, match="Unable to install Poetry"):
+    with pytest.raises(BuildError) as error:
         Poetry().install_tool(context)
+    assert (error.value.id, error.value.detail) == ("install-package-manager::poetry", Poetry().version)
     assert not (context.cache.root / "poetry").exists()
 
 

@@ -30,21 +30,22 @@ def test_symlinked_requirements(tmp_path):
 
 def test_requirements_directory_is_an_error(tmp_path):
     (tmp_path / "requirements.txt").mkdir()
-    with pytest.raises(BuildError, match="isn't a regular file"):
+    with pytest.raises(BuildError) as error:
         package_manager.detect(tmp_path)
+    assert (error.value.id, error.value.detail) == ("app-files::not-a-file", "requirements.txt")
 
 
 def test_several_manager_files(tmp_path):
     with pytest.raises(BuildError) as error:
         detect(tmp_path, "requirements.txt", "uv.lock", "Pipfile.lock")
-    assert error.value.title == "Multiple Python package manager files were found."
+    assert (error.value.id, error.value.detail) == ("package-manager::multiple-found", "pipenv,pip,uv")
     assert "    Pipfile.lock (Pipenv)\n    requirements.txt (pip)\n    uv.lock (uv)" in error.value.body
 
 
 def test_pipfile_without_lock(tmp_path):
     with pytest.raises(BuildError) as error:
         detect(tmp_path, "Pipfile")
-    assert error.value.title == "No 'Pipfile.lock' found." and "pipenv lock" in error.value.body
+    assert error.value.id == "package-manager::pipenv-missing-lockfile" and "pipenv lock" in error.value.body
 
 
 @pytest.mark.parametrize("content, command", [
@@ -55,7 +56,7 @@ def test_pipfile_without_lock(tmp_path):
 def test_pyproject_without_lock(tmp_path, content, command):
     with pytest.raises(BuildError) as error:
         detect(tmp_path, "pyproject.toml", content=content)
-    assert error.value.title == "The app has a pyproject.toml but no lockfile."
+    assert error.value.id == "package-manager::pyproject-missing-lockfile"
     assert command in error.value.body
 
 
@@ -65,14 +66,16 @@ def test_no_files_lists_the_directory(tmp_path):
     (tmp_path / ".env").write_text("")
     with pytest.raises(BuildError) as error:
         package_manager.detect(tmp_path)
-    assert error.value.title == "Couldn't find any supported Python package manager files."
+    assert error.value.id == "package-manager::none-found"
     assert "    .env\n    app.py\n    static/" in error.value.body
 
 
 @pytest.mark.parametrize("name", ["setup.py", "setup.cfg"])
 def test_setup_py_only(tmp_path, name):
-    with pytest.raises(BuildError, match="-e ."):
+    with pytest.raises(BuildError) as error:
         detect(tmp_path, name)
+    assert error.value.id == "package-manager::setup-py-only"
+    assert "\n    -e .\n" in error.value.body
 
 
 def test_pinned_versions(tmp_path):

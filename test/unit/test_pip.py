@@ -100,16 +100,18 @@ def test_install_pip_is_skipped_when_installed(location, fp, capsys):
 
 def test_install_pip_failure(location, fp, capsys):
     fp.register([fp.any()], stdout="ERROR: No matching distribution found for pip==26.3", returncode=1)
-    with pytest.raises(BuildError, match="Unable to install pip 26.3"):
+    with pytest.raises(BuildError) as error:
         pip.install_pip(location, "26.3", {}, {}, None)
+    assert (error.value.id, error.value.detail) == ("install-package-manager::pip", "26.3")
     assert "No matching distribution" in capsys.readouterr().out
 
 
 def test_no_bundled_pip(location):
     for wheel in location.install_dir.glob("lib/python3.12/ensurepip/_bundled/*"):
         wheel.unlink()
-    with pytest.raises(BuildError, match="no bundled pip"):
+    with pytest.raises(BuildError) as error:
         pip.install_pip(location, "26.3", {}, {}, None)
+    assert error.value.id == "internal-error::bundled-pip-not-found"
 
 
 def test_install_dependencies(location, fp, tmp_path, capsys):
@@ -128,7 +130,7 @@ def test_install_dependencies_failure(location, fp, tmp_path, capsys):
     fp.register([fp.any()], stdout="ERROR: Could not find a version that satisfies the requirement nope==1\n", returncode=1)
     with pytest.raises(BuildError) as error:
         pip.install_dependencies(location, tmp_path, {}, {}, None)
-    assert error.value.title == "Unable to install dependencies using pip."
+    assert error.value.id == "install-dependencies::pip"
     assert "Could not find a version" in capsys.readouterr().out
 
 

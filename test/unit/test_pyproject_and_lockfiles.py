@@ -70,7 +70,7 @@ def test_unreadable_pyproject(tmp_path, content, problem):
     (tmp_path / "pyproject.toml").write_bytes(content)
     with pytest.raises(BuildError) as error:
         pyproject.read(tmp_path)
-    assert error.value.title == "Unable to read pyproject.toml."
+    assert error.value.id == "pyproject-toml::invalid"
     assert problem in error.value.body and "pyproject.toml" in error.value.body
 
 
@@ -81,6 +81,7 @@ def test_pyproject_that_cant_be_read(tmp_path, monkeypatch):
     monkeypatch.setattr(app_files, "read_bytes", refuse)
     with pytest.raises(BuildError) as error:
         pyproject.read(tmp_path)
+    assert error.value.id == "pyproject-toml::invalid"
     assert "can't be read (Permission denied)" in error.value.body
 
 
@@ -138,32 +139,31 @@ def test_version_for_both_poetry_ranges(versions):
     )
 
 
-@pytest.mark.parametrize("ranges, headline", [
-    ([pep440("<3.9")], "No supported Python version satisfies requires-python."),
-    ([pep440(">=4")], "No supported Python version satisfies requires-python."),
-    ([poetry("^2.7")], "No supported Python version satisfies [tool.poetry.dependencies] python."),
-    ([poetry("<3.12", "requires-python"), poetry("^3.12")],
-     "No supported Python version satisfies both Python ranges in pyproject.toml."),
+@pytest.mark.parametrize("ranges, detail", [
+    ([pep440("<3.9")], "<3.9"),
+    ([pep440(">=4")], ">=4"),
+    ([poetry("^2.7")], "^2.7"),
+    ([poetry("<3.12", "requires-python"), poetry("^3.12")], "<3.12,^3.12"),
 ])
-def test_unsatisfiable_ranges(versions, ranges, headline):
+def test_unsatisfiable_ranges(versions, ranges, detail):
     with pytest.raises(BuildError) as error:
         pv.version_for_ranges(ranges, versions, None)
-    assert error.value.title == headline
+    assert (error.value.id, error.value.detail) == ("pyproject-toml::unsatisfiable-python-range", detail)
     assert "Python 3.10 to 3.14" in error.value.body
 
 
-@pytest.mark.parametrize("make, text, headline", [
-    (pep440, "3.12", "Invalid requires-python in pyproject.toml."),
-    (pep440, ">=3.x", "Invalid requires-python in pyproject.toml."),
-    (pep440, "^3.12", "Invalid requires-python in pyproject.toml."),
-    (poetry, "3.x", "Invalid [tool.poetry.dependencies] python in pyproject.toml."),
-    (poetry, "<>3.12", "Invalid [tool.poetry.dependencies] python in pyproject.toml."),
-    (poetry, ">=3.11,,<3.14", "Invalid [tool.poetry.dependencies] python in pyproject.toml."),
+@pytest.mark.parametrize("make, text, key", [
+    (pep440, "3.12", "requires-python"),
+    (pep440, ">=3.x", "requires-python"),
+    (pep440, "^3.12", "requires-python"),
+    (poetry, "3.x", "[tool.poetry.dependencies] python"),
+    (poetry, "<>3.12", "[tool.poetry.dependencies] python"),
+    (poetry, ">=3.11,,<3.14", "[tool.poetry.dependencies] python"),
 ])
-def test_invalid_ranges(make, text, headline):
+def test_invalid_ranges(make, text, key):
     with pytest.raises(BuildError) as error:
         make(text)
-    assert error.value.title == headline
+    assert (error.value.id, error.value.detail) == ("pyproject-toml::invalid-python-range", key)
     assert f'= "{text}"' in error.value.body
 
 
@@ -187,7 +187,7 @@ def test_check_ranges():
     with pytest.raises(BuildError) as error:
         pv.check_ranges(pv.RequestedVersion("3.11", ".python-version"), "3.11.14",
                         [poetry(">=3.11", "requires-python"), poetry("^3.12")], "poetry lock")
-    assert error.value.title == "The Python version doesn't satisfy the project's [tool.poetry.dependencies] python."
+    assert (error.value.id, error.value.detail) == ("pyproject-toml::python-version-conflict", "3.11.14")
     assert error.value.body.startswith(
         ".python-version asks for Python 3.11 (3.11.14), but pyproject.toml's\n"
         "[tool.poetry.dependencies] python = '^3.12' doesn't allow it."
@@ -217,16 +217,16 @@ def test_pipfile_lock_versions(tmp_path, requires, expected):
     assert pipenv.python_version_from_lock(tmp_path) == expected
 
 
-@pytest.mark.parametrize("content, headline", [
-    ("{ nope", "Unable to read Pipfile.lock."),
-    (json.dumps({"_meta": {"requires": {"python_version": "^3.12"}}}), "Invalid Python version in Pipfile.lock."),
-    (json.dumps({"_meta": {"requires": {"python_version": 3.12}}}), "Invalid Python version in Pipfile.lock."),
+@pytest.mark.parametrize("content, error_id", [
+    ("{ nope", "pipfile-lock::invalid-json"),
+    (json.dumps({"_meta": {"requires": {"python_version": "^3.12"}}}), "pipfile-lock::invalid-version"),
+    (json.dumps({"_meta": {"requires": {"python_version": 3.12}}}), "pipfile-lock::invalid-version"),
 ])
-def test_pipfile_lock_errors(tmp_path, content, headline):
+def test_pipfile_lock_errors(tmp_path, content, error_id):
     (tmp_path / "Pipfile.lock").write_text(content)
     with pytest.raises(BuildError) as error:
         pipenv.python_version_from_lock(tmp_path)
-    assert error.value.title == headline
+    assert error.value.id == error_id
 
 
 @pytest.mark.parametrize("content, problem", [
@@ -246,7 +246,7 @@ def test_pipfile_lock_of_the_wrong_shape(tmp_path, content, problem):
     for read in (pipenv.python_version_from_lock, lambda path: pipenv.Pipenv().dependencies(path)):
         with pytest.raises(BuildError) as error:
             read(tmp_path)
-        assert error.value.title == "Pipfile.lock isn't a valid Pipenv lockfile."
+        assert error.value.id == "pipfile-lock::invalid-structure"
         assert problem in error.value.body and "pipenv lock" in error.value.body
 
 
@@ -254,7 +254,7 @@ def test_pipfile_lock_not_utf8_or_unreadable(tmp_path, monkeypatch):
     (tmp_path / "Pipfile.lock").write_bytes(b'{"_meta": {}, "default": {"caf\xe9": {}}}')
     with pytest.raises(BuildError) as error:
         pipenv.Pipenv().dependencies(tmp_path)
-    assert error.value.title == "Pipfile.lock isn't UTF-8 text."
+    assert (error.value.id, error.value.detail) == ("app-files::not-utf8", "Pipfile.lock")
     assert "byte offset 30 (line 1)" in error.value.body and "Save it as UTF-8" in error.value.body
 
     def refuse(path, limit=0):
@@ -262,18 +262,20 @@ def test_pipfile_lock_not_utf8_or_unreadable(tmp_path, monkeypatch):
     monkeypatch.setattr(app_files, "read_bytes", refuse)
     with pytest.raises(BuildError) as error:
         pipenv.python_version_from_lock(tmp_path)
-    assert error.value.title == "Unable to read Pipfile.lock."
+    assert (error.value.id, error.value.detail) == ("app-files::unreadable", "Pipfile.lock")
     assert "Permission denied" in error.value.body and "chmod 644 Pipfile.lock" in error.value.body
 
 
 def test_unreadable_uv_and_poetry_lockfiles(tmp_path):
     (tmp_path / "uv.lock").mkdir()
-    with pytest.raises(BuildError, match="Unable to read uv.lock"):
+    with pytest.raises(BuildError) as error:
         Uv().dependencies(tmp_path)
+    assert (error.value.id, error.value.detail) == ("app-files::unreadable", "uv.lock")
     (tmp_path / "poetry.lock").write_bytes(b"\xff\xfe")
     (tmp_path / "pyproject.toml").write_text("[tool.poetry]\npackage-mode = false\n")
-    with pytest.raises(BuildError, match="poetry.lock isn't UTF-8 text"):
+    with pytest.raises(BuildError) as error:
         Poetry().dependencies(tmp_path)
+    assert (error.value.id, error.value.detail) == ("app-files::not-utf8", "poetry.lock")
 
 
 def test_pipenv_dependencies(tmp_path):
@@ -328,8 +330,9 @@ def test_poetry_reads_both_keys_in_its_syntax(tmp_path):
 
 def test_uv_reads_requires_python_as_pep_440(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project]\nrequires-python = '^3.12'\n")
-    with pytest.raises(BuildError, match="Invalid requires-python in pyproject.toml"):
+    with pytest.raises(BuildError) as error:
         Uv().python_ranges(tmp_path)
+    assert (error.value.id, error.value.detail) == ("pyproject-toml::invalid-python-range", "requires-python")
     (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
     assert [r.text for r in Uv().python_ranges(tmp_path)] == [">=3.11"]
 

@@ -60,36 +60,40 @@ def test_installs_and_adds_bin_python(tmp_path, mirror_dir):
 def test_checksum_mismatch_installs_nothing(tmp_path, mirror_dir):
     with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir, manifest_for(mirror_dir, sha="0" * 64))
-    assert error.value.title == "The downloaded Python runtime doesn't match its checksum."
+    assert error.value.id == "runtime-mirror::checksum-mismatch"
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
 
 
 def test_missing_version_lists_what_the_mirror_has(tmp_path, mirror_dir):
     with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir, manifest_for(mirror_dir), version="3.12.9")
-    assert error.value.title == "The requested Python version isn't available."
+    assert (error.value.id, error.value.detail) == ("python-version::unknown-patch", "3.12.9")
     assert "Versions it has: 3.12.1" in error.value.body
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
 
 
 def test_missing_version_without_manifest(tmp_path, mirror_dir):
-    with pytest.raises(BuildError, match="publishes no SHA256SUMS manifest, so its versions can't be listed"):
+    with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir, version="3.12.9")
+    assert error.value.id == "python-version::unknown-patch"
+    assert "publishes no SHA256SUMS manifest, so its versions can't be listed" in error.value.body
 
 
 def test_archive_without_python(tmp_path, mirror_dir):
     from archives import member, tar_zst
 
     (mirror_dir / NAME).write_bytes(tar_zst(member("README", data=b"hi")))
-    with pytest.raises(BuildError, match="has no bin/python3"):
+    with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir)
+    assert error.value.id == "runtime-mirror::invalid-archive" and "has no bin/python3" in error.value.body
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
 
 
 def test_corrupt_archive(tmp_path, mirror_dir):
     (mirror_dir / NAME).write_bytes(b"\x00not an archive" * 100)
-    with pytest.raises(BuildError, match="isn't a valid zstd archive"):
+    with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir)
+    assert error.value.id == "runtime-mirror::invalid-archive" and "isn't a valid zstd archive" in error.value.body
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
 
 
@@ -97,7 +101,7 @@ def test_a_web_page_instead_of_the_archive(tmp_path, mirror_dir):
     (mirror_dir / NAME).write_bytes(b"<!DOCTYPE html>\n<html><body>Sign in to continue</body></html>\n" * 50)
     with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir)
-    assert error.value.title == "The runtime mirror sent a web page instead of a runtime file."
+    assert (error.value.id, error.value.detail) == ("runtime-mirror::served-html", "the Python runtime archive")
     assert "Instead of the Python runtime archive" in error.value.body and "captive portal" in error.value.body
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
 
@@ -110,7 +114,7 @@ def test_a_full_disk_is_named_as_such(tmp_path, mirror_dir, monkeypatch):
     monkeypatch.setattr(archive, "_extract_stream", full)
     with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir)
-    assert error.value.title == "No space left on device while installing Python."
+    assert error.value.id == "install-python::disk-full"
     assert str(tmp_path / "build" / ".heroku") in error.value.body and "MB in all" in error.value.body
     assert "Rebuild the archive" not in error.value.body
     assert list((tmp_path / "build" / ".heroku").iterdir()) == []
@@ -140,8 +144,9 @@ def test_check_available_uses_the_manifest(mirror_dir):
     mirror = mirror_from(mirror_dir.as_uri())
     python_runtime.check_available("3.12.1", "3.12.1", ".python-version", STACK, mirror, manifest_for(mirror_dir))
     python_runtime.check_available("3.12.9", "3.12.9", ".python-version", STACK, mirror, None)
-    with pytest.raises(BuildError, match="isn't available"):
+    with pytest.raises(BuildError) as error:
         python_runtime.check_available("3.12", "3.12.9", ".python-version", STACK, mirror, manifest_for(mirror_dir))
+    assert (error.value.id, error.value.detail) == ("python-version::unknown-patch", "3.12.9")
 
 
 def test_fetch_manifest(tmp_path, mirror_dir, capsys):
@@ -162,7 +167,7 @@ def test_a_file_mirror_must_be_a_directory(tmp_path, make, problem):
     make(path)
     with pytest.raises(BuildError) as error:
         python_runtime.fetch_manifest(mirror_from(path.as_uri()), FAST)
-    assert error.value.title == "PYTHON_RUNTIME_BASE_URL must name a directory."
+    assert error.value.id == "runtime-mirror::not-a-directory"
     assert problem in error.value.body
 
 
@@ -170,14 +175,15 @@ def test_a_web_page_instead_of_the_manifest(server):
     server.route("/python/SHA256SUMS", (200, b"\n<html><head><title>Wi-Fi login</title></head></html>"))
     with pytest.raises(BuildError) as error:
         python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
-    assert error.value.title == "The runtime mirror sent a web page instead of a runtime file."
+    assert (error.value.id, error.value.detail) == ("runtime-mirror::served-html", "the SHA256SUMS manifest")
     assert "Instead of the SHA256SUMS manifest" in error.value.body
 
 
 def test_an_endless_manifest(server):
     server.route("/python/SHA256SUMS", (200, b"#" * (python_runtime.MANIFEST_LIMIT + 1)))
-    with pytest.raises(BuildError, match="The runtime mirror's SHA256SUMS file is too large."):
+    with pytest.raises(BuildError) as error:
         python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
+    assert error.value.id == "runtime-mirror::manifest-too-large"
 
 
 @pytest.mark.parametrize("credentials, says", [
@@ -189,22 +195,23 @@ def test_a_401_is_about_credentials_and_not_retried(server, credentials, says):
     url = server.url("/python").replace("http://", f"http://{credentials}")
     with pytest.raises(BuildError) as error:
         python_runtime.fetch_manifest(mirror_from(url), Timeouts(connect=2, total=10, retries=3, backoff=0.01))
-    assert error.value.title == "The runtime mirror refused the credentials (HTTP 401)."
+    assert (error.value.id, error.value.detail) == ("runtime-mirror::auth-failed", "HTTP 401")
     assert says in error.value.body and "s3cret" not in str(error.value)
     assert "temporary" not in error.value.body and len(server.requests) == 1
 
 
 def test_a_407_is_about_the_proxy(server):
     server.route("/python/SHA256SUMS", (407, b"no"))
-    with pytest.raises(BuildError, match=r"The proxy refused the download of Python \(HTTP 407\)."):
+    with pytest.raises(BuildError) as error:
         python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
+    assert (error.value.id, error.value.detail) == ("runtime-mirror::proxy-auth-failed", "HTTP 407")
 
 
 def test_a_final_failure_does_not_say_temporary(server):
     server.route("/python/SHA256SUMS", (400, b"bad"))
     with pytest.raises(BuildError) as error:
         python_runtime.fetch_manifest(mirror_from(server.url("/python")), FAST)
-    assert error.value.title == "Unable to download Python."
+    assert (error.value.id, error.value.detail) == ("runtime-mirror::download-failed", "HTTP 400 Bad Request")
     assert "Retrying won't help" in error.value.body and "temporary" not in error.value.body
 
 
@@ -212,5 +219,5 @@ def test_unreachable_mirror_manifest():
     mirror = mirror_from("http://127.0.0.1:9/python")
     with pytest.raises(BuildError) as error:
         python_runtime.fetch_manifest(mirror, FAST)
-    assert error.value.title == "Unable to download Python."
+    assert error.value.id == "runtime-mirror::download-failed"
     assert "http://127.0.0.1:9/python/SHA256SUMS" in error.value.body

@@ -45,42 +45,43 @@ def test_python_version_file(tmp_path, versions, content, expected):
 
 
 @pytest.mark.parametrize(
-    "content, headline, detail",
+    "content, error_id, in_body",
     [
-        (b"\xef\xbb\xbf3.12\n", "Unable to read .python-version.", "byte order mark"),
-        ("3.12\n".encode("utf-16"), "Unable to read .python-version.", "UTF-16"),
-        ("3.12\n".encode("utf-16-le"), "Unable to read .python-version.", "UTF-16"),
-        (b"3.12\xff\n", "Unable to read .python-version.", "isn't valid UTF-8"),
-        (b"", "No Python version found in .python-version.", "empty"),
-        (b"# only a comment\n\n", "No Python version found in .python-version.", "only comments"),
-        (b"3.12\n3.13\n", "Multiple Python versions found in .python-version.", "    3.12\n    3.13"),
-        (b"python-3.12\n", "Invalid Python version in .python-version.", "Remove the 'python' prefix."),
-        (b'"3.12"\n', "Invalid Python version in .python-version.", "Remove the quotes."),
-        (b"3.12.*\n", "Invalid Python version in .python-version.", "Wildcards aren't supported."),
-        (b">=3.12\n", "Invalid Python version in .python-version.", "Version ranges aren't supported."),
-        (b"3.12 # pinned\n", "Invalid Python version in .python-version.", "comment onto a line of its own"),
-        (b"garbage\x07here\n", "Invalid Python version in .python-version.", "garbage\ufffdhere"),
-        (b"3.12\nnonsense\n", "Invalid Python version in .python-version.", "nonsense"),
+        (b"\xef\xbb\xbf3.12\n", "python-version-file::invalid-encoding", "byte order mark"),
+        ("3.12\n".encode("utf-16"), "python-version-file::invalid-encoding", "UTF-16"),
+        ("3.12\n".encode("utf-16-le"), "python-version-file::invalid-encoding", "UTF-16"),
+        (b"3.12\xff\n", "python-version-file::invalid-encoding", "isn't valid UTF-8"),
+        (b"", "python-version-file::no-version", "empty"),
+        (b"# only a comment\n\n", "python-version-file::no-version", "only comments"),
+        (b"3.12\n3.13\n", "python-version-file::multiple-versions", "    3.12\n    3.13"),
+        (b"python-3.12\n", "python-version-file::invalid-version", "Remove the 'python' prefix."),
+        (b'"3.12"\n', "python-version-file::invalid-version", "Remove the quotes."),
+        (b"3.12.*\n", "python-version-file::invalid-version", "Wildcards aren't supported."),
+        (b">=3.12\n", "python-version-file::invalid-version", "Version ranges aren't supported."),
+        (b"3.12 # pinned\n", "python-version-file::invalid-version", "comment onto a line of its own"),
+        (b"garbage\x07here\n", "python-version-file::invalid-version", "garbage\ufffdhere"),
+        (b"3.12\nnonsense\n", "python-version-file::invalid-version", "nonsense"),
     ],
 )
-def test_python_version_file_errors(tmp_path, versions, content, headline, detail):
+def test_python_version_file_errors(tmp_path, versions, content, error_id, in_body):
     with pytest.raises(BuildError) as error:
         requested(tmp_path, versions, {".python-version": content})
-    assert error.value.title == headline
-    assert detail in error.value.body
+    assert error.value.id == error_id
+    assert in_body in error.value.body
 
 
 def test_python_version_directory_is_an_error(tmp_path, versions):
     (tmp_path / ".python-version").mkdir()
-    with pytest.raises(BuildError, match="isn't a regular file"):
+    with pytest.raises(BuildError) as error:
         pv.read_requested_version(tmp_path, versions, None)
+    assert (error.value.id, error.value.detail) == ("app-files::not-a-file", ".python-version")
 
 
 @pytest.mark.parametrize("name", ["python-version", ".python-version.txt", "python_version.txt", ".Python-version"])
 def test_misspelled_version_file(tmp_path, versions, name):
     with pytest.raises(BuildError) as error:
         requested(tmp_path, versions, {name: "3.12", ".python-version": "3.12"})
-    assert error.value.title == "Your .python-version file is spelled incorrectly."
+    assert (error.value.id, error.value.detail) == ("python-version-file::misspelled", name)
     assert f"'{name}'" in error.value.body and "'.python-version'" in error.value.body
 
 
@@ -94,7 +95,7 @@ def test_runtime_txt(tmp_path, versions, content, expected):
 def test_runtime_txt_errors(tmp_path, versions, content):
     with pytest.raises(BuildError) as error:
         requested(tmp_path, versions, {"runtime.txt": content})
-    assert error.value.title == "Invalid Python version in runtime.txt."
+    assert error.value.id == "runtime-txt::invalid-version"
     assert ".python-version" in error.value.body
 
 
@@ -123,18 +124,20 @@ def test_pipfile_lock_hook_comes_after_python_version_file(tmp_path, versions):
     assert pv.read_requested_version(tmp_path, versions, None, reader).origin == ".python-version"
 
 
-@pytest.mark.parametrize("text, origin, headline", [
-    ("3.9", ".python-version", "The requested Python version has reached end-of-life."),
-    ("2.7.18", "runtime.txt", "The requested Python version has reached end-of-life."),
-    ("3.9", "cached", "The cached Python version has reached end-of-life."),
-    ("3.15", ".python-version", "The requested Python version isn't recognised."),
-    ("4.0.1", ".python-version", "The requested Python version isn't recognised."),
-    ("3.15", "cached", "The cached Python version isn't recognised."),
+@pytest.mark.parametrize("text, origin, error_id, detail", [
+    ("3.9", ".python-version", "python-version::eol", "3.9"),
+    ("2.7.18", "runtime.txt", "python-version::eol", "2.7"),
+    ("3.9", "cached", "python-version::eol", "3.9"),
+    ("3.15", ".python-version", "python-version::unknown-major", "3.15"),
+    ("4.0.1", ".python-version", "python-version::unknown-major", "4.0.1"),
+    ("3.15", "cached", "python-version::unknown-major", "3.15"),
 ])
-def test_unsupported_versions(versions, text, origin, headline):
+def test_unsupported_versions(versions, text, origin, error_id, detail):
     with pytest.raises(BuildError) as error:
         pv.check_supported(pv.RequestedVersion(text, origin), versions)
-    assert error.value.title == headline
+    assert (error.value.id, error.value.detail) == (error_id, detail)
+    # A cached version is explained as the last build's, not as a file's.
+    assert ("last build" in error.value.body) == (origin == "cached")
 
 
 @pytest.mark.parametrize("text", ["3.10", "3.14", "3.12.0", "3.13.99"])

@@ -34,8 +34,9 @@ def test_custom_mirror(value, base):
 @pytest.mark.parametrize("value", ["mirror.example.com", "ftp://x/y", "https://", "s3://bucket",
                                    "https://a.example.com/x\nhttps://b.example.com/y", "https://a b/"])
 def test_invalid_mirror(value):
-    with pytest.raises(BuildError, match="PYTHON_RUNTIME_BASE_URL isn't a usable URL"):
+    with pytest.raises(BuildError) as error:
         rm.mirror_from(value)
+    assert error.value.id == "runtime-mirror::invalid-url"
 
 
 def test_manifest_parsing_and_versions():
@@ -57,6 +58,7 @@ def test_manifest_parsing_and_versions():
 def test_malformed_manifest(line):
     with pytest.raises(BuildError) as error:
         rm.parse_manifest(f"{SHA_A}  ok.tar.zst\n{line}\n", "http://m/SHA256SUMS")
+    assert (error.value.id, error.value.detail) == ("runtime-mirror::manifest-invalid", "line 2")
     assert "Line 2" in error.value.body and "http://m/SHA256SUMS" in error.value.body
 
 

@@ -15,20 +15,21 @@ def test_supported_stacks(name):
 def test_end_of_life_stacks(name):
     with pytest.raises(BuildError) as error:
         stack.check_stack_name(name)
-    assert error.value.title == f"The '{name}' stack is no longer supported."
+    assert (error.value.id, error.value.detail) == ("checks::stack::eol", name)
 
 
 @pytest.mark.parametrize("name", ["heroku-28", "ubuntu-24", "heroku-24-build", "x"])
 def test_unknown_stacks(name):
     with pytest.raises(BuildError) as error:
         stack.check_stack_name(name)
-    assert error.value.title == f"The '{name}' stack isn't recognised."
+    assert (error.value.id, error.value.detail) == ("checks::stack::unknown", name)
 
 
 @pytest.mark.parametrize("name", [None, ""])
 def test_missing_stack(name):
-    with pytest.raises(BuildError, match="STACK environment variable"):
+    with pytest.raises(BuildError) as error:
         stack.check_stack_name(name)
+    assert error.value.id == "checks::stack::missing"
 
 
 def test_ubuntu_version():
@@ -44,11 +45,13 @@ def test_architecture(fp, arch):
 
 def test_unsupported_architecture(fp):
     fp.register(["dpkg", "--print-architecture"], stdout="i386\n")
-    with pytest.raises(BuildError, match="'i386' isn't supported"):
+    with pytest.raises(BuildError) as error:
         stack.detect_architecture()
+    assert (error.value.id, error.value.detail) == ("checks::architecture::unsupported", "i386")
 
 
 def test_architecture_without_dpkg(fp):
     fp.register(["dpkg", "--print-architecture"], returncode=127)
-    with pytest.raises(BuildError, match="Unable to determine the CPU architecture"):
+    with pytest.raises(BuildError) as error:
         stack.detect_architecture()
+    assert error.value.id == "checks::architecture::unknown"

@@ -79,7 +79,7 @@ def test_shown_shortens_a_huge_value():
 def test_a_malformed_base_url_fails_with_the_secret_hidden(url):
     with pytest.raises(BuildError) as error:
         runtime_mirror.mirror_from(url)
-    assert error.value.title == "PYTHON_RUNTIME_BASE_URL isn't a usable URL."
+    assert error.value.id == "runtime-mirror::invalid-url"
     assert SECRET not in str(error.value)
 
 
@@ -122,5 +122,5 @@ def test_error_messages_show_urls_through_shown():
         errors.runtime_manifest_invalid(url, 1, "x"),
         errors.python_version_not_on_mirror("3.12", "3.12.1", ".python-version", url, None),
     ]:
-        assert SECRET not in str(error), error.title
+        assert SECRET not in str(error) and SECRET not in error.detail, error.id
     assert SECRET not in errors.mirror_unreachable_warning(url, "HTTP 500", "3.12.1")
