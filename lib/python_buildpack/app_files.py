@@ -9,12 +9,15 @@ another encoding. Every file the build reads whole goes through here.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
+
+from . import errors
 
 # The most the build reads of one of the app's files: dependency files and
 # lockfiles are kilobytes; nothing a package manager reads is this large.
@@ -28,6 +31,11 @@ _BOMS = (
 )
 # A PEP 263 encoding line, which pip honours in the first two lines.
 _CODING_LINE = re.compile(rb"^#.*coding[:=]\s*([-\w.]+)")
+
+
+T = TypeVar("T")
+# parse_once's results, by file and content.
+_PARSED: dict[tuple, object] = {}
 
 
 class NotUsable(Exception):
@@ -61,8 +69,6 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
 def read_app_file(path: Path, name: str, limit: int = MAX_BYTES) -> bytes:
     """read_bytes for a file the build needs: an error naming it (as `name`)
     if it can't be read or isn't a regular file."""
-    from . import errors  # errors imports download, which reads no app files
-
     try:
         return read_bytes(path, limit)
     except NotUsable as problem:
@@ -123,3 +129,82 @@ def decoded(data: bytes) -> str:
 
 def _megabytes(size: int) -> str:
     return f"{size // (1024 * 1024)} MB"
+
+
+def read_text(path: Path) -> str:
+    """One of the app's dependency files, as UTF-8 text, which the tools
+    require: an error naming the file if it can't be read or isn't text."""
+    data = read_app_file(path, path.name)
+    bad = first_bad_utf8(data)
+    if bad is not None:
+        raise errors.file_not_utf8(path.name, bad.offset, bad.line)
+    return data.decode("utf-8")
+
+
+def fingerprint(*paths: Path) -> str:
+    """sha256 over the named files' names and contents (missing files count)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            content = read_bytes(path)
+        except (OSError, NotUsable):
+            content = b"\0missing\0"
+        digest.update(f"{path.name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def list_directory(directory: Path, limit: int = 40) -> str:
+    """The directory's entries, one a line, indented; directories end in '/'
+    (for messages that show what the app has instead of what was expected)."""
+    entries = sorted(
+        f"{entry.name}/" if entry.is_dir() and not entry.is_symlink() else entry.name
+        for entry in directory.iterdir()
+    )
+    shown = entries[:limit] + ([f"... and {len(entries) - limit} more"] if len(entries) > limit else [])
+    return "\n".join(f"    {name}" for name in shown) if shown else "    (nothing: the directory is empty)"
+
+
+def present(path: Path) -> bool:
+    """Whether anything is at `path`, a broken link included."""
+    return path.exists() or path.is_symlink()
+
+
+def parse_once(path: Path, parse: Callable[[Path], T]) -> T:
+    """`parse(path)`, parsed once per build however many steps ask (a
+    lockfile names the Python version, the cache key and what to reinstall),
+    and again if the file changed since (a hook may rewrite it)."""
+    try:
+        content = hashlib.sha256(read_bytes(path)).hexdigest()
+    except (OSError, NotUsable):
+        return parse(path)  # its own error, naming the file
+    key = (str(path), parse.__module__, parse.__qualname__, content)
+    if key not in _PARSED:
+        _PARSED[key] = parse(path)
+    return _PARSED[key]  # type: ignore[return-value]
+
+
+def read_small_text(path: Path, limit: int) -> Optional[str]:
+    """The UTF-8 text of a small regular file the buildpack wrote itself (in
+    the cache, the report), or None for anything else in its place: never
+    follows a link at `path`, nor blocks on a FIFO, nor reads a huge file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks = []
+        while chunk := os.read(fd, limit + 1):
+            chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
 from . import errors
 from .commands import CommandResult, run_streamed
 from .config_vars import BuildConfig
-from .runtime_env import PythonLocation
+from .python_location import PythonLocation
+
+if TYPE_CHECKING:
+    from .package_manager import InstallContext
 
 # pip's index settings, read from the app's config vars too (private indexes).
 PIP_INDEX_SETTINGS = r"PIP_(INDEX_URL|EXTRA_INDEX_URL|TRUSTED_HOST|FIND_LINKS)"
@@ -50,40 +53,29 @@ def environment(env: Mapping[str, str], settings: Mapping[str, str]) -> dict[str
     return clean
 
 
-def install(
-    python: Path,
-    location: PythonLocation,
-    args: Sequence[str],
-    env: Mapping[str, str],
-    settings: Mapping[str, str],
-    pip_cache_dir: Optional[Path],
-) -> CommandResult:
-    """`python <bundled pip wheel>/pip install ARGS`, output shown on failure only."""
+def install(context: "InstallContext", args: Sequence[str], python: Optional[Path] = None) -> CommandResult:
+    """`python <bundled pip wheel>/pip install ARGS` (the app's Python unless
+    `python` is given), output shown on failure only."""
+    location = context.location
     return run_streamed(
         [
-            str(python), str(wheel(location) / "pip"), "install", "--disable-pip-version-check",
-            *cache_args(pip_cache_dir), "--no-input", "--quiet", "--no-warn-script-location",
+            str(python or location.python), str(wheel(location) / "pip"), "install", "--disable-pip-version-check",
+            *cache_args(context.pip_cache_dir), "--no-input", "--quiet", "--no-warn-script-location",
             # Tools compile their modules when first run; compiling all now costs seconds.
             "--no-compile", *args,
         ],
-        environment(env, settings),
+        environment(context.env, context.pip_settings),
         quiet=True,
     )
 
 
-def install_in_venv(
-    location: PythonLocation,
-    venv: Path,
-    requirement: str,
-    env: Mapping[str, str],
-    settings: Mapping[str, str],
-    pip_cache_dir: Optional[Path],
-) -> CommandResult:
+def install_in_venv(context: "InstallContext", venv: Path, requirement: str) -> CommandResult:
     """A virtual environment of the app's Python holding one tool (Pipenv, Poetry)."""
-    created = run_streamed([str(location.python), "-m", "venv", "--without-pip", str(venv)], env, quiet=True)
+    created = run_streamed([str(context.location.python), "-m", "venv", "--without-pip", str(venv)],
+                           context.env, quiet=True)
     if not created.ok:
         return created
-    return install(venv / "bin" / "python", location, [requirement], env, settings, pip_cache_dir)
+    return install(context, [requirement], python=venv / "bin" / "python")
 
 
 def write_launcher(launcher: Path, script: str) -> None:

@@ -39,19 +39,17 @@ import stat
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
-from . import errors, output
+from . import app_files, errors, output
 
 NAMESPACE = "python-buildpack"
 # 2: metadata.json records the install's file count and size.
 FORMAT = 2
 # Download caches (pip's, uv's, Poetry's) are dropped when larger than this.
 DOWNLOAD_CACHE_LIMIT = 1024 * 1024 * 1024
-# Tools kept in the cache, by package manager; other managers' are removed.
-TOOL_DIRS = {"poetry": ("poetry", "poetry-cache"), "uv": ("uv", "uv-cache")}
 # How long a build waits for another build of the app to finish with the
 # cache: saving a large install to another file system takes a while, but a
 # build never waits for ever on a build that hangs.
@@ -72,39 +70,84 @@ INSTALL_INCOMPLETE = "The cached Python install is incomplete or changed since i
 
 
 @dataclass(frozen=True)
-class CacheKey:
-    """What the cached install depends on."""
+class RuntimeKey:
+    """What the Python runtime was built for. Everything else in the install
+    was built on it, so any change discards the whole install."""
 
     stack: str
     arch: str
     python_version: str
+
+    def changes_from(self, old: "RuntimeKey") -> list[str]:
+        labels = {"stack": "The stack", "arch": "The CPU architecture", "python_version": "The Python version"}
+        return [
+            f"{label} has changed from {getattr(old, name)} to {getattr(self, name)}"
+            for name, label in labels.items()
+            if getattr(old, name) != getattr(self, name)
+        ]
+
+
+@dataclass(frozen=True)
+class DependenciesKey:
+    """What the installed dependencies were installed from and with.
+
+    `syncs`: the package manager removes what its files no longer list
+    (Poetry, uv), so a changed file keeps the install and the tool brings it
+    up to date; pip and Pipenv can't, so a change discards it. `file_name`
+    names the file in the build log. Neither is part of the key.
+    """
+
     package_manager: str
     package_manager_version: str
-    dependencies: str
+    fingerprint: str
+    file_name: str = field(default="", compare=False)
+    syncs: bool = field(default=False, compare=False)
 
-    def changes_from(self, old: "CacheKey", dependency_file: Optional[str]) -> list[str]:
-        """Why the cached install can't be reused. A change of the dependency
-        file counts only when `dependency_file` is given."""
+    def changes_from(self, old: "DependenciesKey") -> list[str]:
+        if old.package_manager != self.package_manager:
+            return [f"The package manager has changed from {old.package_manager} to {self.package_manager}"]
         reasons = []
-        labels = {
-            "stack": "The stack",
-            "arch": "The CPU architecture",
-            "python_version": "The Python version",
-            "package_manager": "The package manager",
-        }
-        for name, label in labels.items():
-            before, now = getattr(old, name), getattr(self, name)
-            if before != now:
-                reasons.append(f"{label} has changed from {before} to {now}")
-        if old.package_manager == self.package_manager:
-            if old.package_manager_version != self.package_manager_version:
-                reasons.append(
-                    f"The {self.package_manager} version has changed from "
-                    f"{old.package_manager_version} to {self.package_manager_version}"
-                )
-            if dependency_file and old.dependencies != self.dependencies:
-                reasons.append(f"The contents of {dependency_file} changed")
+        if old.package_manager_version != self.package_manager_version:
+            reasons.append(
+                f"The {self.package_manager} version has changed from "
+                f"{old.package_manager_version} to {self.package_manager_version}"
+            )
+        if not self.syncs and old.fingerprint != self.fingerprint:
+            reasons.append(f"The contents of {self.file_name} changed")
         return reasons
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """What the cached install (BUILD_DIR/.heroku/python) depends on: the
+    runtime, then the dependencies installed on it. Saved flat in
+    metadata.json (the format before the two were told apart)."""
+
+    runtime: RuntimeKey
+    dependencies: DependenciesKey
+
+    def changes_from(self, old: "CacheKey") -> list[str]:
+        """Why the cached install can't be reused."""
+        return self.runtime.changes_from(old.runtime) + self.dependencies.changes_from(old.dependencies)
+
+    def to_json(self) -> dict[str, str]:
+        runtime, dependencies = self.runtime, self.dependencies
+        return {
+            "stack": runtime.stack, "arch": runtime.arch, "python_version": runtime.python_version,
+            "package_manager": dependencies.package_manager,
+            "package_manager_version": dependencies.package_manager_version,
+            "dependencies": dependencies.fingerprint,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CacheKey":
+        text = {name: str(data[name]) for name in cls.FIELDS}
+        return cls(
+            RuntimeKey(text["stack"], text["arch"], text["python_version"]),
+            DependenciesKey(text["package_manager"], text["package_manager_version"], text["dependencies"]),
+        )
+
+    FIELDS = ("stack", "arch", "python_version", "package_manager", "package_manager_version", "dependencies")
 
 
 @dataclass(frozen=True)
@@ -141,10 +184,23 @@ def read_classic_python_version(path: Path) -> Optional[str]:
     return match.group(1) if match else None
 
 
+# What a restore found, for the build report.
+EMPTY = "empty"
+REUSED = "reused"
+DISCARDED = "discarded"
+BUSY = "busy"
+
+
 @dataclass(frozen=True)
 class Restored:
     reused: bool
     dependencies_unchanged: bool = False
+    status: str = EMPTY
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def discarded(cls, reasons: Sequence[str]) -> "Restored":
+        return cls(False, status=DISCARDED, reasons=tuple(reasons))
 
 
 class BuildCache:
@@ -159,6 +215,7 @@ class BuildCache:
         # Where the classic Python buildpack keeps its last build's version.
         self.classic_version_path = cache_dir / ".heroku" / "python-version"
         self.pip_dir = self.root / "pip"
+        self._download_caches = {self.pip_dir}
 
     # -- reading ------------------------------------------------------------
 
@@ -191,32 +248,30 @@ class BuildCache:
             data = json.loads(text)
             if data.get("format") != FORMAT:
                 return None
-            key = CacheKey(**{f.name: str(data[f.name]) for f in fields(CacheKey)})
+            key = CacheKey.from_json(data)
             return Metadata(key, InstallSize(int(data["install"]["files"]), int(data["install"]["bytes"])))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
     # -- restoring ----------------------------------------------------------
 
-    def restore(self, key: CacheKey, install_dir: Path, dependency_file: Optional[str]) -> Restored:
-        """Move the cached install into place if it matches `key`.
-
-        `dependency_file` names the file whose changes discard the install
-        (None when the package manager's sync removes stale packages itself).
-        """
+    def restore(self, key: CacheKey, install_dir: Path, unused_dirs: Sequence[str] = ()) -> Restored:
+        """Move the cached install into place if it matches `key`, and
+        remove `unused_dirs` (tools of package managers the app no longer uses)."""
         if not self._root_usable():
-            return Restored(False)
+            return Restored.discarded([FOREIGN_ROOT]) if os.path.lexists(self.root) else Restored(False)
         with self._locked() as locked:
             if not locked:
                 output.warning(errors.cache_busy_warning(LOCK_WAIT_SECONDS, saving=False))
-                return Restored(False)
+                return Restored(False, status=BUSY)
             try:
-                return self._restore_locked(key, install_dir, dependency_file)
+                return self._restore_locked(key, install_dir, unused_dirs)
             except OSError as error:
                 # A cache we can't read or change (permissions, a full disk)
                 # costs the build its cache, not the build.
-                self._discard([f"It can't be used: {_describe(error)}"], keep_pip=True)
-                return Restored(False)
+                reasons = [f"It can't be used: {_describe(error)}"]
+                self._discard(reasons, keep_pip=True)
+                return Restored.discarded(reasons)
 
     def _root_usable(self) -> bool:
         """Whether the cache directory is there and ours; anything else in
@@ -228,29 +283,31 @@ class BuildCache:
             return False
         return True
 
-    def _restore_locked(self, key: CacheKey, install_dir: Path, dependency_file: Optional[str]) -> Restored:
+    def _restore_locked(self, key: CacheKey, install_dir: Path, unused_dirs: Sequence[str]) -> Restored:
         self._remove_leftovers()
-        self.remove_tools_except(key.package_manager)
+        for name in unused_dirs:
+            _remove_path(self.root / name)
         if not os.path.lexists(self.python_dir):
             return Restored(False)  # nothing saved yet, or the last build failed after restoring
         old = self._read_metadata()
-        reasons = self._reasons_to_discard(old, key, dependency_file)
+        reasons = self._reasons_to_discard(old, key)
         if reasons:
             self._discard(reasons, keep_pip=old is not None)
-            return Restored(False)
+            return Restored.discarded(reasons)
         output.step("Restoring cache")
         problem = self._move_out(install_dir)
         if problem:
             self._discard([problem], keep_pip=True)
-            return Restored(False)
-        return Restored(True, dependencies_unchanged=old.key.dependencies == key.dependencies)
+            return Restored.discarded([problem])
+        unchanged = old.key.dependencies.fingerprint == key.dependencies.fingerprint
+        return Restored(True, dependencies_unchanged=unchanged, status=REUSED)
 
-    def _reasons_to_discard(self, old: Optional[Metadata], key: CacheKey, dependency_file: Optional[str]) -> list[str]:
+    def _reasons_to_discard(self, old: Optional[Metadata], key: CacheKey) -> list[str]:
         if old is None:
             return [INCOMPLETE]
         if not _is_real_dir(self.python_dir):
             return [NOT_A_DIRECTORY]
-        changes = key.changes_from(old.key, dependency_file)
+        changes = key.changes_from(old.key)
         if changes:
             return changes
         if not all(_is_real_dir(self.python_dir / name) for name in INSTALL_DIRS):
@@ -278,13 +335,6 @@ class BuildCache:
         finally:
             _remove_path(self.python_dir)
         return None
-
-    def remove_tools_except(self, package_manager: str) -> None:
-        """Drop the cached tools of package managers the app no longer uses."""
-        for manager, names in TOOL_DIRS.items():
-            if manager != package_manager:
-                for name in names:
-                    _remove_path(self.root / name)
 
     def _discard(self, reasons: list[str], keep_pip: bool) -> None:
         output.step("Discarding cache since:")
@@ -352,8 +402,8 @@ class BuildCache:
             size = _measure(staging)
             os.rename(staging, self.python_dir)
             self._prune_download_caches()
-            _write_atomically(self.version_path, key.python_version + "\n")
-            metadata = {"format": FORMAT, **asdict(key), "install": asdict(size)}
+            _write_atomically(self.version_path, key.runtime.python_version + "\n")
+            metadata = {"format": FORMAT, **key.to_json(), "install": asdict(size)}
             _write_atomically(self.metadata_path, json.dumps(metadata, indent=2) + "\n")
         except BaseException:
             # Including SIGTERM: nothing half-saved stays to take up space.
@@ -361,8 +411,19 @@ class BuildCache:
                 _remove_path(path)
             raise
 
+    def download_cache(self, name: str) -> Path:
+        """A tool's download cache (`uv-cache`): kept between builds, and
+        dropped when a save finds it larger than DOWNLOAD_CACHE_LIMIT."""
+        path = self.root / name
+        self._download_caches.add(path)
+        return path
+
+    def tool_dir(self, name: str) -> Path:
+        """Where a tool kept out of the slug lives between builds (see tool_layer)."""
+        return self.root / name
+
     def _prune_download_caches(self) -> None:
-        for download_cache in (self.pip_dir, self.root / "uv-cache", self.root / "poetry-cache"):
+        for download_cache in sorted(self._download_caches):
             if _size(download_cache) > DOWNLOAD_CACHE_LIMIT:
                 _remove_path(download_cache)
 
@@ -440,24 +501,7 @@ def _remove_path(path: Path) -> None:
 
 
 def _read_small_file(path: Path) -> Optional[str]:
-    """The text of a small regular file, or None: never follows a link at
-    `path`, nor blocks on a FIFO, nor reads a huge file into memory."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > SMALL_FILE_LIMIT:
-            return None
-        chunks = []
-        while chunk := os.read(fd, SMALL_FILE_LIMIT + 1):
-            chunks.append(chunk)
-        return b"".join(chunks).decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    finally:
-        os.close(fd)
+    return app_files.read_small_text(path, SMALL_FILE_LIMIT)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import traceback
@@ -29,7 +30,8 @@ def run_detect(args: Sequence[str]) -> int:
 
 
 def run_compile(args: Sequence[str], command: str = "compile") -> int:
-    from .compile import BuildDirs, compile_app
+    from .build import BuildDirs
+    from .compile import run
 
     if len(args) != 3:
         raise errors.usage(command, "BUILD_DIR CACHE_DIR ENV_DIR")
@@ -43,7 +45,7 @@ def run_compile(args: Sequence[str], command: str = "compile") -> int:
     # another directory, and the app's config vars would be silently lost.
     env = Path(args[2]).absolute()
     os.chdir(build)
-    compile_app(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR), install_test=command == "test-compile")
+    run(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR), install_test=command == "test-compile")
     return 0
 
 
@@ -68,12 +70,26 @@ def run_release(args: Sequence[str]) -> int:
     return release(_directory("build directory", args[0]))
 
 
+def run_report(args: Sequence[str]) -> int:
+    """bin/report BUILD_DIR [CACHE_DIR [ENV_DIR]]: the last build's report as
+    JSON on stdout. It never fails: the build system runs it after every
+    build, and a report must not turn a build into a failure."""
+    from . import report
+
+    build = Path(args[0]) if args else Path(".")
+    cache = Path(args[1]) if len(args) > 1 else None
+    data = report.read(build, cache) or {"buildpack_version": report.BUILDPACK_VERSION, "status": "no-build-data"}
+    print(json.dumps(data, indent=2))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "detect": run_detect,
     "compile": run_compile,
     "release": run_release,
     "test-compile": run_test_compile,
     "test": run_tests,
+    "report": run_report,
 }
 
 
@@ -84,7 +100,7 @@ def _terminate(signum, _frame):
 def main(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     if not argv or argv[0] not in COMMANDS:
-        output.error(str(errors.usage("<detect|compile|release|test-compile|test>", "ARGS...")))
+        output.error(str(errors.usage("<detect|compile|release|test-compile|test|report>", "ARGS...")))
         return 1
     try:
         return COMMANDS[argv[0]](argv[1:])

@@ -50,7 +50,7 @@ class ToolSetting:
 # not at all) while the build passes. Based on the Heroku Python CNB's
 # forbidden list and the tools' documented settings. Not listed, as they
 # can't move the install: PYTHON* (never reach the build's tools, see
-# runtime_env), PIP_CACHE_DIR, UV_CACHE_DIR, POETRY_CACHE_DIR (the build
+# python_location), PIP_CACHE_DIR, UV_CACHE_DIR, POETRY_CACHE_DIR (the build
 # passes its own), UV_SYSTEM_PYTHON (`uv pip` only; the build runs `uv
 # sync`) and PDM_* (the buildpack doesn't run PDM).
 TOOL_SETTINGS: dict[str, ToolSetting] = {

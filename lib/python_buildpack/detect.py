@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import errors, output
-from .package_manager import list_directory
+from .app_files import list_directory
 
 # Files and directories that mark a Python app. The list is wider than what
 # compile accepts, so that compile can explain what is missing.

@@ -16,8 +16,8 @@ from typing import Mapping, Optional
 from . import errors, output
 from .commands import run_streamed
 from .config_vars import BuildConfig
-from .package_manager import has_module
-from .runtime_env import PythonLocation
+from .site_packages import has_module
+from .python_location import PythonLocation
 
 # Older buildpacks' way to turn collectstatic off; DISABLE_COLLECTSTATIC replaces it.
 DISABLED_FILE = ".heroku/collectstatic_disabled"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .runtime_env import APP_PYTHON_HOME, PythonLocation
+from .python_location import APP_PYTHON_HOME, PythonLocation
 
 _PATTERNS = ("*.pth", "*.egg-link", "__editable___*_finder.py")
 

@@ -12,8 +12,8 @@ from typing import Mapping
 
 from . import app_files, errors, output
 from .commands import run_streamed
-from .package_manager import has_module
-from .runtime_env import PythonLocation
+from .site_packages import has_module
+from .python_location import PythonLocation
 
 # Downloads each package, stopping at the first that fails; NLTK's own
 # command line exits 0 even when a package isn't found.

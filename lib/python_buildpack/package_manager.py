@@ -1,30 +1,27 @@
-"""Which package manager installs the app's dependencies, and what each one
-must provide. The managers themselves are pip.py, pipenv.py, poetry.py and
-uv.py; each tool's version is pinned in requirements/<tool>.txt."""
+"""What a package manager must provide: the interface each manager module
+(pip.py, pipenv.py, poetry.py, uv.py) implements. Which managers there are,
+and choosing the app's, is managers.py.
+
+A manager owns every rule that depends on it: where the Python version may
+come from, the cache rule for its dependencies, its tool (a ToolLayer), the
+environment it adds and the command that installs the dependencies.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Optional
 
-from . import app_files, errors, install_hints, pyproject, python_range, python_version
-from .cache import BuildCache
+from . import app_files, bundled_pip, errors, install_hints, pyproject, python_version
+from .build import Build
+from .cache import DependenciesKey
 from .commands import CommandResult
-from .config_vars import BuildConfig
-from .runtime_env import PythonLocation
+from .environment import Variable
+from .python_location import PythonLocation
 from .python_range import PythonRange
-
-REQUIREMENTS_DIR = Path(__file__).resolve().parents[2] / "requirements"
-
-# The file that selects each manager, in the order they are listed to users.
-MANAGER_FILES = (
-    ("Pipfile.lock", "pipenv"),
-    ("requirements.txt", "pip"),
-    ("poetry.lock", "poetry"),
-    ("uv.lock", "uv"),
-)
+from .python_version import RequestedVersion, VersionSources
+from .tool_versions import pinned_version
 
 
 @dataclass(frozen=True)
@@ -43,44 +40,46 @@ class Dependencies:
 
 @dataclass
 class InstallContext:
+    """What installing the tool and the dependencies needs: the build, the
+    app's Python, and the environment the build's commands run in."""
+
+    build: Build
     location: PythonLocation
-    build_dir: Path
     env: dict[str, str]
-    config: BuildConfig
-    cache: BuildCache
-    # Heroku CI (bin/test-compile): install the test dependencies too.
-    install_test: bool = False
 
+    @property
+    def build_dir(self) -> Path:
+        return self.build.app_dir
 
-@dataclass(frozen=True)
-class ToolEnvironment:
-    """What a manager adds to the environment.
+    @property
+    def install_test(self) -> bool:
+        return self.build.install_test
 
-    `build` goes to the build's own commands and the export file (later
-    buildpacks); `runtime` lines go to .profile.d, with $HOME paths.
-    """
+    @property
+    def pip_settings(self) -> dict[str, str]:
+        """The app's pip index settings (a private index), for every pip run."""
+        return bundled_pip.pip_settings(self.build.config)
 
-    path: tuple[str, ...] = ()
-    build: Mapping[str, str] = field(default_factory=dict)
-    runtime_path: tuple[str, ...] = ()
-    runtime: Mapping[str, str] = field(default_factory=dict)
-
-    def with_nltk_data(self, location: PythonLocation) -> "ToolEnvironment":
-        """Also point NLTK at the corpora the build downloaded."""
-        return replace(
-            self,
-            build={**self.build, "NLTK_DATA": str(location.home / "nltk_data")},
-            runtime={**self.runtime, "NLTK_DATA": "$HOME/.heroku/python/nltk_data"},
-        )
+    @property
+    def pip_cache_dir(self) -> Path:
+        return self.build.cache.pip_dir
 
 
 class PackageManager:
     name: str = ""
     label: str = ""  # as users know it: "Pipenv", "Poetry"
-    file_name: str = ""  # the file that lists the dependencies
-    # Whether a changed dependency file discards the cached install (pip
-    # can't remove what a requirements file no longer lists; sync can).
-    discard_cache_on_change: bool = True
+    file_name: str = ""  # the file that lists the dependencies, and selects the manager
+    # Text in pyproject.toml that shows the app uses this tool (for the
+    # error when the lockfile is missing).
+    pyproject_markers: tuple[str, ...] = ()
+    # The files a test build (bin/test-compile) installs too.
+    test_files: tuple[str, ...] = ()
+    # Whether the tool removes what its files no longer list (sync), so a
+    # changed file keeps the cached install (cache.DependenciesKey).
+    syncs: bool = False
+    # Its directories in the build cache (tools kept out of the slug, download
+    # caches): removed when the app switches to another manager.
+    cache_dirs: tuple[str, ...] = ()
     # Output of a failed install that means the lockfile is out of date,
     # and the command that updates it.
     outdated_markers: tuple[str, ...] = ()
@@ -94,6 +93,12 @@ class PackageManager:
     def version(self) -> str:
         return pinned_version(self.name)
 
+    # -- the Python version -------------------------------------------------
+
+    def version_sources(self, build_dir: Path) -> VersionSources:
+        """What this manager's files say about the Python version."""
+        return VersionSources(ranges=self.python_ranges(build_dir))
+
     def python_ranges(self, build_dir: Path) -> tuple[PythonRange, ...]:
         """pyproject.toml's Python version ranges, read as this tool reads them.
 
@@ -103,16 +108,38 @@ class PackageManager:
         """
         if python_version.names_version(build_dir):
             return ()
-        return requires_python_range(build_dir)
+        return pyproject.requires_python_range(build_dir)
+
+    def check_requested_python(self, requested: RequestedVersion) -> None:
+        """Refuse a request this manager can't build with (uv: no .python-version)."""
+
+    def check_python(self, requested: RequestedVersion, version: str, sources: VersionSources) -> None:
+        """Refuse a version the tool itself would refuse later, with a clearer message."""
+        if self.enforces_python_range:
+            python_version.check_ranges(requested, version, sources.ranges, self.lock_command)
+
+    # -- the dependencies ---------------------------------------------------
 
     def dependencies(self, build_dir: Path) -> Dependencies:
         raise NotImplementedError
 
+    def dependencies_key(self, build_dir: Path, install_test: bool) -> tuple[DependenciesKey, Optional[str]]:
+        """The cache key of the dependencies to install, and why they must be
+        installed even when it is unchanged (None when they needn't be)."""
+        found = self.dependencies(build_dir)
+        fingerprint = found.fingerprint
+        if install_test:
+            tests = app_files.fingerprint(*(build_dir / name for name in self.test_files))
+            fingerprint = app_files.hash_text(f"tests\0{tests}\0{fingerprint}")
+        key = DependenciesKey(self.name, self.version, fingerprint, file_name=self.file_name, syncs=self.syncs)
+        return key, found.reinstall_reason
+
     def install_tool(self, context: InstallContext) -> None:
         raise NotImplementedError
 
-    def environment(self, context: InstallContext) -> ToolEnvironment:
-        return ToolEnvironment()
+    def environment(self, context: InstallContext) -> tuple[Variable, ...]:
+        """What the manager adds to the environment (environment.py's table)."""
+        return ()
 
     def install_dependencies(self, context: InstallContext) -> None:
         raise NotImplementedError
@@ -124,18 +151,11 @@ class PackageManager:
         return install_hints.install_error(result.output, self.label, shown)
 
 
-def requires_python_range(build_dir: Path) -> tuple[PythonRange, ...]:
-    """[project] requires-python as a PEP 440 range, if the app has one."""
-    project = pyproject.read(build_dir)
-    found = python_range.pep440(python_range.REQUIRES_PYTHON, project.requires_python if project else None)
-    return (found,) if found else ()
-
-
 class LockfileSync(PackageManager):
     """A manager that syncs the install to its lockfile (Poetry, uv): it
     removes what the lock no longer has, so a changed lock keeps the cache."""
 
-    discard_cache_on_change = False
+    syncs = True
     # Lockfile text that marks packages installed from local paths or VCS.
     local_source_markers: tuple[str, ...] = ()
 
@@ -145,105 +165,10 @@ class LockfileSync(PackageManager):
 
     def dependencies(self, build_dir: Path) -> Dependencies:
         lockfile = build_dir / self.file_name
-        fingerprint = file_fingerprint(lockfile, build_dir / "pyproject.toml")
+        fingerprint = app_files.fingerprint(lockfile, build_dir / pyproject.FILE)
         reason = self.installs_project_itself(build_dir)
-        lock = read_text(lockfile)
+        lock = app_files.read_text(lockfile)
         if reason is None and any(marker in lock for marker in self.local_source_markers):
             reason = f"{self.file_name} installs packages from local paths or version control"
         return Dependencies(fingerprint, reason)
 
-
-def read_text(path: Path) -> str:
-    """One of the app's dependency files, as UTF-8 text, which the tools
-    require: an error naming the file if it can't be read or isn't text."""
-    data = app_files.read_app_file(path, path.name)
-    bad = app_files.first_bad_utf8(data)
-    if bad is not None:
-        raise errors.file_not_utf8(path.name, bad.offset, bad.line)
-    return data.decode("utf-8")
-
-
-def detect(build_dir: Path) -> PackageManager:
-    """The app's package manager: exactly one manager file must be present."""
-    from .pip import Pip
-    from .pipenv import Pipenv
-    from .poetry import Poetry
-    from .uv import Uv
-
-    managers = {"pip": Pip, "pipenv": Pipenv, "poetry": Poetry, "uv": Uv}
-    found = [(name, manager) for name, manager in MANAGER_FILES if _present(build_dir / name)]
-    if len(found) > 1:
-        raise errors.multiple_package_managers([(name, managers[m].label) for name, m in found])
-    if found:
-        file_name, manager = found[0]
-        if not (build_dir / file_name).is_file():
-            raise errors.not_a_file(file_name, "the app's dependencies")
-        return managers[manager]()
-    if _present(build_dir / "Pipfile"):
-        raise errors.pipfile_without_lock()
-    if _present(build_dir / "pyproject.toml"):
-        raise errors.pyproject_without_lock(_pyproject_tool(build_dir))
-    if _present(build_dir / "setup.py") or _present(build_dir / "setup.cfg"):
-        raise errors.setup_py_only()
-    raise errors.no_package_manager_files(list_directory(build_dir))
-
-
-def _present(path: Path) -> bool:
-    return path.exists() or path.is_symlink()
-
-
-def installed_version(prefix: Path, package: str) -> Optional[str]:
-    """The version of `package` installed in the Python environment at `prefix`."""
-    for dist_info in prefix.glob(f"lib/python3*/site-packages/{package}-*.dist-info"):
-        return dist_info.name[len(f"{package}-"):-len(".dist-info")]
-    return None
-
-
-def has_module(prefix: Path, module: str) -> bool:
-    """Whether the Python environment at `prefix` has the top-level package `module`."""
-    return any(prefix.glob(f"lib/python3*/site-packages/{module}/__init__.py"))
-
-
-def _pyproject_tool(build_dir: Path) -> Optional[str]:
-    """'poetry' or 'uv' when pyproject.toml shows which tool the app uses."""
-    try:
-        text = (build_dir / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if "[tool.poetry" in text:
-        return "poetry"
-    if "[tool.uv" in text or "[dependency-groups]" in text:
-        return "uv"
-    return None
-
-
-def list_directory(directory: Path, limit: int = 40) -> str:
-    """The directory's entries, one a line, indented; directories end in '/'."""
-    entries = sorted(
-        f"{entry.name}/" if entry.is_dir() and not entry.is_symlink() else entry.name
-        for entry in directory.iterdir()
-    )
-    shown = entries[:limit] + ([f"... and {len(entries) - limit} more"] if len(entries) > limit else [])
-    return "\n".join(f"    {name}" for name in shown) if shown else "    (nothing: the directory is empty)"
-
-
-def pinned_version(tool: str, requirements_dir: Path = REQUIREMENTS_DIR) -> str:
-    """The version pinned in requirements/<tool>.txt (`tool==X.Y.Z`)."""
-    for line in (requirements_dir / f"{tool}.txt").read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line.startswith(f"{tool}=="):
-            return line.split("==", 1)[1].strip()
-    raise ValueError(f"requirements/{tool}.txt has no '{tool}==' pin")
-
-
-def file_fingerprint(*paths: Path) -> str:
-    """sha256 over the named files' names and contents (missing files count)."""
-    digest = hashlib.sha256()
-    for path in paths:
-        try:
-            content = app_files.read_bytes(path)
-        except (OSError, app_files.NotUsable):
-            content = b"\0missing\0"
-        digest.update(f"{path.name}\0{len(content)}\0".encode())
-        digest.update(content)
-    return digest.hexdigest()

@@ -6,77 +6,56 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Optional
 
-from . import app_files, bundled_pip, errors, install_hints, output
+from . import app_files, bundled_pip, errors, output
 from .commands import run_streamed
-from .package_manager import Dependencies, InstallContext, PackageManager, installed_version
-from .runtime_env import PythonLocation
+from .package_manager import Dependencies, InstallContext, PackageManager
+from .tool_layer import ToolLayer
+
+TEST_REQUIREMENTS = "requirements-test.txt"
 
 
 class Pip(PackageManager):
     name = "pip"
     label = "pip"
     file_name = "requirements.txt"
+    test_files = (TEST_REQUIREMENTS,)
 
     def dependencies(self, build_dir: Path) -> Dependencies:
         return inspect_requirements(build_dir)
 
     def install_tool(self, context: InstallContext) -> None:
-        install_pip(context.location, self.version, context.env,
-                    bundled_pip.pip_settings(context.config), context.cache.pip_dir)
+        # pip goes into the app's Python: apps and one-off commands run it.
+        layer = ToolLayer(self.name, self.label, self.version, context.location.install_dir, owns_directory=False)
+        layer.ensure(lambda: bundled_pip.install(context, [f"pip=={self.version}"]).ok)
 
     def install_dependencies(self, context: InstallContext) -> None:
-        install_dependencies(context.location, context.build_dir, context.env,
-                             bundled_pip.pip_settings(context.config), context.cache.pip_dir,
-                             with_tests=context.install_test)
-
-
-def install_pip(
-    location: PythonLocation,
-    version: str,
-    env: Mapping[str, str],
-    settings: Mapping[str, str],
-    pip_cache_dir: Optional[Path],
-) -> None:
-    if installed_version(location.install_dir, "pip") == version:
-        output.step(f"Using cached pip {version}")
-        return
-    output.step(f"Installing pip {version}")
-    result = bundled_pip.install(location.python, location, [f"pip=={version}"], env, settings, pip_cache_dir)
-    if not result.ok:
-        raise errors.tool_install_failed("pip", version)
-
-
-def install_dependencies(
-    location: PythonLocation,
-    build_dir: Path,
-    env: Mapping[str, str],
-    settings: Mapping[str, str],
-    pip_cache_dir: Optional[Path],
-    with_tests: bool = False,
-) -> None:
-    files = ["requirements.txt"]
-    if with_tests and (build_dir / "requirements-test.txt").is_file():
-        inspect_requirements(build_dir, "requirements-test.txt")  # its checks only
-        files.append("requirements-test.txt")
-    requirement_args = [arg for name in files for arg in ("-r", name)]
-    shown = f"pip install {' '.join(requirement_args)}"
-    output.step(f"Installing dependencies using '{shown}'")
-    args = [
-        str(location.python), "-m", "pip", "install", *requirement_args,
-        "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
-        f"--src={location.home / 'src'}", *bundled_pip.cache_args(pip_cache_dir),
-    ]
-    site_packages_note = re.compile(r" in (/app|\.|" + re.escape(str(build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
-    result = run_streamed(
-        args,
-        {**env, **settings},
-        cwd=build_dir,
-        line_filter=lambda line: site_packages_note.sub("", line),
-    )
-    if not result.ok:
-        raise install_hints.install_error(result.output, "pip", shown)
+        files = [self.file_name]
+        if context.install_test and (context.build_dir / TEST_REQUIREMENTS).is_file():
+            inspect_requirements(context.build_dir, TEST_REQUIREMENTS)  # its checks only
+            files.append(TEST_REQUIREMENTS)
+        requirement_args = [arg for name in files for arg in ("-r", name)]
+        shown = f"pip install {' '.join(requirement_args)}"
+        output.step(f"Installing dependencies using '{shown}'")
+        location = context.location
+        args = [
+            str(location.python), "-m", "pip", "install", *requirement_args,
+            "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
+            # VCS editables are checked out into the slug, not the build dir.
+            f"--src={location.home / 'src'}", *bundled_pip.cache_args(context.pip_cache_dir),
+        ]
+        # pip names the site-packages each package is already in: noise in the build log.
+        site_packages_note = re.compile(
+            r" in (/app|\.|" + re.escape(str(context.build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
+        result = run_streamed(
+            args,
+            {**context.env, **context.pip_settings},
+            cwd=context.build_dir,
+            line_filter=lambda line: site_packages_note.sub("", line),
+        )
+        if not result.ok:
+            raise self.install_failed(result, shown)
 
 
 _URL_OR_PATH = re.compile(r"(://|^file:|^[./~]|\.whl$|\.tar\.gz$|\.zip$|\s@\s|^[^\s;]+@)")

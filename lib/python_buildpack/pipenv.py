@@ -8,51 +8,52 @@ in a Procfile. No pip is installed into the app's Python.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from . import bundled_pip, errors, output, python_version
+from . import app_files, bundled_pip, errors, output, python_version
 from .commands import run_streamed
-from .package_manager import (
-    Dependencies, InstallContext, PackageManager, ToolEnvironment, file_fingerprint, installed_version, read_text,
-)
+from .environment import FORCED, PREPEND, Variable
+from .package_manager import Dependencies, InstallContext, PackageManager
+from .python_version import VersionSources
+from .tool_layer import ToolLayer
+
+LOCKFILE = "Pipfile.lock"
+
 
 class Pipenv(PackageManager):
     name = "pipenv"
     label = "Pipenv"
-    file_name = "Pipfile.lock"
+    file_name = LOCKFILE
     outdated_markers = ("is out of date",)
     lock_command = "pipenv lock"
 
+    def version_sources(self, build_dir: Path) -> VersionSources:
+        """Pipfile.lock may name the version too (after runtime.txt and .python-version)."""
+        return VersionSources(self.python_ranges(build_dir), python_version_from_lock, LOCKFILE)
+
     def dependencies(self, build_dir: Path) -> Dependencies:
-        return Dependencies(file_fingerprint(build_dir / "Pipfile.lock"), _reinstall_reason(build_dir))
+        return Dependencies(app_files.fingerprint(build_dir / LOCKFILE), _reinstall_reason(build_dir))
 
     def install_tool(self, context: InstallContext) -> None:
         root = context.location.install_dir / "pipenv"
-        if (root / "bin" / "pipenv").exists() and installed_version(root / "venv", "pipenv") == self.version:
-            output.step(f"Using cached Pipenv {self.version}")
-            bundled_pip.write_launcher(root / "bin" / "pipenv", "../venv/bin/pipenv")
-            return
-        output.step(f"Installing Pipenv {self.version}")
-        shutil.rmtree(root, ignore_errors=True)
-        venv = context.location.home / "pipenv" / "venv"
-        result = bundled_pip.install_in_venv(
-            context.location, venv, f"pipenv=={self.version}", context.env,
-            bundled_pip.pip_settings(context.config), context.cache.pip_dir,
+        layer = ToolLayer(
+            self.name, self.label, self.version, root, site_packages="venv/lib/python3*/site-packages",
+            runs_on=str(context.location.home),
         )
-        if not result.ok:
-            shutil.rmtree(root, ignore_errors=True)
-            raise errors.tool_install_failed("Pipenv", self.version)
+        layer.ensure(lambda: bundled_pip.install_in_venv(
+            context, context.location.home / "pipenv" / "venv", f"pipenv=={self.version}").ok)
+        # Rewritten when reused too: older builds made a symlink there.
         bundled_pip.write_launcher(root / "bin" / "pipenv", "../venv/bin/pipenv")
 
-    def environment(self, context: InstallContext) -> ToolEnvironment:
-        settings = {"PIPENV_SYSTEM": "1", "PIPENV_VERBOSITY": "-1"}
-        return ToolEnvironment(
-            path=(str(context.location.home / "pipenv" / "bin"),),
-            build={**settings, "VIRTUAL_ENV": str(context.location.home)},
-            runtime_path=("$HOME/.heroku/python/pipenv/bin",),
-            runtime={**settings, "VIRTUAL_ENV": "$HOME/.heroku/python"},
+    def environment(self, context: InstallContext) -> tuple[Variable, ...]:
+        # The app's Python is the "virtualenv" Pipenv installs into, at run
+        # time too (`pipenv run` in a Procfile).
+        return (
+            Variable.everywhere("PATH", "{home}/pipenv/bin", PREPEND),
+            Variable.everywhere("PIPENV_SYSTEM", "1", FORCED),
+            Variable.everywhere("PIPENV_VERBOSITY", "-1", FORCED),
+            Variable.everywhere("VIRTUAL_ENV", "{home}", FORCED),
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
@@ -61,8 +62,9 @@ class Pipenv(PackageManager):
         output.step(f"Installing dependencies using '{shown}'")
         env = {
             **context.env,
-            **bundled_pip.pip_settings(context.config),
+            **context.pip_settings,
             "PIPENV_NOSPIN": "1",
+            # VCS editables are checked out into the slug, not the build dir.
             "PIP_SRC": str(context.location.home / "src"),
         }
         result = run_streamed(command, env, cwd=context.build_dir)
@@ -85,7 +87,11 @@ def read_lock(build_dir: Path) -> dict[str, Any]:
     """Pipfile.lock, checked to have the shape Pipenv (and the buildpack)
     reads, so a damaged one fails here, naming the file, and not inside
     Pipenv with a traceback."""
-    data = _parse_json(read_text(build_dir / "Pipfile.lock"))
+    return app_files.parse_once(build_dir / LOCKFILE, _read_lock)
+
+
+def _read_lock(path: Path) -> dict[str, Any]:
+    data = _parse_json(app_files.read_text(path))
     problem = _lock_shape_problem(data)
     if problem:
         raise errors.pipfile_lock_invalid_shape(problem)

@@ -7,22 +7,27 @@ Poetry's own), without the dev groups.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Optional
 
-from . import bundled_pip, errors, output, pyproject, python_range
+from . import bundled_pip, output, pyproject, python_range
 from .commands import run_streamed
-from .package_manager import InstallContext, LockfileSync, ToolEnvironment
+from .environment import PREPEND, Variable
+from .package_manager import InstallContext, LockfileSync
 from .python_range import PythonRange
+from .tool_layer import ToolLayer
 
 INDEX_SETTINGS = r"POETRY_(HTTP_BASIC_.+_(USERNAME|PASSWORD)|REPOSITORIES_.+|PYPI_TOKEN_.+|CERTIFICATES_.+)"
+TOOL_DIR = "poetry"
+DOWNLOAD_CACHE = "poetry-cache"
 
 
 class Poetry(LockfileSync):
     name = "poetry"
     label = "Poetry"
     file_name = "poetry.lock"
+    pyproject_markers = ("[tool.poetry",)
+    cache_dirs = (TOOL_DIR, DOWNLOAD_CACHE)
     outdated_markers = ("changed significantly since poetry.lock was last generated", "poetry.lock is not consistent")
     lock_command = "poetry lock"
     local_source_markers = ('type = "directory"', 'type = "file"', 'type = "git"')
@@ -49,47 +54,35 @@ class Poetry(LockfileSync):
             return "Poetry installs the project itself (package mode)"
         return None
 
-    def _root(self, context: InstallContext) -> Path:
-        return context.cache.root / "poetry"
-
     def install_tool(self, context: InstallContext) -> None:
-        root = self._root(context)
-        # The venv runs on the app's Python, so it is only reused with it.
-        stamp = f"poetry=={self.version} {context.location.home} {_python_id(context)}\n"
-        if (root / "bin" / "poetry").exists() and _read(root / "installed") == stamp:
-            output.step(f"Using cached Poetry {self.version}")
-            bundled_pip.write_launcher(root / "bin" / "poetry", "../venv/bin/poetry")
-            return
-        output.step(f"Installing Poetry {self.version}")
-        shutil.rmtree(root, ignore_errors=True)
-        result = bundled_pip.install_in_venv(
-            context.location, root / "venv", f"poetry=={self.version}", context.env,
-            bundled_pip.pip_settings(context.config), context.cache.pip_dir,
+        root = context.build.cache.tool_dir(TOOL_DIR)
+        layer = ToolLayer(
+            self.name, self.label, self.version, root, site_packages="venv/lib/python3*/site-packages",
+            # Its venv runs on the app's Python, so it is only reused with it.
+            runs_on=f"{context.location.home} {_python_id(context)}",
         )
-        if not result.ok:
-            shutil.rmtree(root, ignore_errors=True)
-            raise errors.tool_install_failed("Poetry", self.version)
+        layer.ensure(lambda: bundled_pip.install_in_venv(context, root / "venv", f"poetry=={self.version}").ok)
         bundled_pip.write_launcher(root / "bin" / "poetry", "../venv/bin/poetry")
-        (root / "installed").write_text(stamp)
 
-    def environment(self, context: InstallContext) -> ToolEnvironment:
-        return ToolEnvironment(
-            path=(str(self._root(context) / "bin"),),
-            build={
-                "POETRY_VIRTUALENVS_CREATE": "false",
-                "POETRY_VIRTUALENVS_USE_POETRY_PYTHON": "false",
-            },
+    def environment(self, context: InstallContext) -> tuple[Variable, ...]:
+        # Poetry stays out of the slug: for the build and later buildpacks only.
+        return (
+            Variable.in_build("PATH", str(context.build.cache.tool_dir(TOOL_DIR) / "bin"), PREPEND),
+            # Into the app's Python itself, not a virtualenv of Poetry's.
+            Variable.in_build("POETRY_VIRTUALENVS_CREATE", "false"),
+            Variable.in_build("POETRY_VIRTUALENVS_USE_POETRY_PYTHON", "false"),
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
         groups = [] if context.install_test else ["--only", "main"]
         shown = " ".join(["poetry", "sync", *groups])
         output.step(f"Installing dependencies using '{shown}'")
-        env = {**context.env, **bundled_pip.pip_settings(context.config),
-               **context.config.matching(INDEX_SETTINGS), "POETRY_CACHE_DIR": str(context.cache.root / "poetry-cache")}
+        env = {**context.env, **context.pip_settings, **context.build.config.matching(INDEX_SETTINGS),
+               "POETRY_CACHE_DIR": str(context.build.cache.download_cache(DOWNLOAD_CACHE))}
         result = run_streamed(
             ["poetry", "sync", *groups, "--no-interaction", "--no-ansi", "--compile"],
             env, cwd=context.build_dir,
+            # Poetry says so on every run, though it is what the buildpack asked for.
             line_filter=lambda line: None if "Skipping virtualenv creation" in line else line,
         )
         if not result.ok:
@@ -100,10 +93,3 @@ def _python_id(context: InstallContext) -> str:
     """The runtime's stdlib directory name, such as python3.12."""
     stdlib = sorted(context.location.install_dir.glob("lib/python3*/os.py"))
     return stdlib[0].parent.name if stdlib else "unknown"
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""

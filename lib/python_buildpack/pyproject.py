@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from . import app_files, errors
+from . import app_files, errors, python_range
+from .python_range import PythonRange
 
 try:
     import tomllib
@@ -33,6 +34,10 @@ def read(build_dir: Path) -> Optional[Pyproject]:
     path = build_dir / FILE
     if not path.is_file():
         return None
+    return app_files.parse_once(path, _read)
+
+
+def _read(path: Path) -> Pyproject:
     data = _parse(path)
     project = _table(data, "project")
     poetry = _table(_table(data, "tool"), "poetry")
@@ -86,3 +91,10 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "a number"
     return "a table" if isinstance(value, dict) else "a list" if isinstance(value, list) else "a date or time"
+
+
+def requires_python_range(build_dir: Path) -> tuple[PythonRange, ...]:
+    """[project] requires-python as a PEP 440 range, if the app has one."""
+    project = read(build_dir)
+    found = python_range.pep440(python_range.REQUIRES_PYTHON, project.requires_python if project else None)
+    return (found,) if found else ()

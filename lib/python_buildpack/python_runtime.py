@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 from urllib.parse import urlsplit
 
@@ -15,11 +16,24 @@ from .download import (
     AuthenticationFailed, DownloadError, NotFound, Timeouts, TooLarge, fetch, fetch_text, looks_like_html,
 )
 from .runtime_mirror import MANIFEST_NAME, Manifest, Mirror, archive_name, parse_manifest
+from .python_version import RequestedVersion
 from .stack import Stack
 
 # A manifest lists a few archives, a line each: anything much larger isn't one.
 MANIFEST_LIMIT = 1024 * 1024
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+@dataclass(frozen=True)
+class PythonChoice:
+    """The Python version to install, and where it comes from (python_choice.py)."""
+
+    requested: RequestedVersion
+    version: str
+    mirror: Mirror
+    # The mirror's checksums; None when it publishes none, or when the
+    # mirror was unreachable and the cached install serves the build.
+    manifest: Optional[Manifest]
 
 
 def fetch_manifest(mirror: Mirror, timeouts: Timeouts) -> Optional[Manifest]:
@@ -70,31 +84,24 @@ def _download_failed(url: str, error: DownloadError) -> errors.BuildError:
 
 
 def check_available(
-    requested: str, version: str, origin: str, stack: Stack, mirror: Mirror, manifest: Optional[Manifest]
+    requested: RequestedVersion, version: str, stack: Stack, mirror: Mirror, manifest: Optional[Manifest]
 ) -> None:
     """Fail early when the mirror's manifest doesn't list the version."""
     if manifest is None:
         return
     available = manifest.versions_for(stack)
     if version not in available:
-        raise errors.python_version_not_on_mirror(requested, version, origin, mirror.base_url, available)
+        raise errors.python_version_not_on_mirror(
+            requested.text, version, requested.origin, mirror.base_url, available)
 
 
-def install(
-    python_dir: Path,
-    requested: str,
-    version: str,
-    origin: str,
-    stack: Stack,
-    mirror: Mirror,
-    manifest: Optional[Manifest],
-    timeouts: Timeouts,
-) -> None:
-    """Install Python `version` into `python_dir`, all or nothing.
+def install(python_dir: Path, python: PythonChoice, stack: Stack, timeouts: Timeouts) -> None:
+    """Install the chosen Python into `python_dir`, all or nothing.
 
     The archive is unpacked next to `python_dir` and renamed into place only
     once it is complete and its checksum (when the mirror has one) matches.
     """
+    version, mirror, manifest = python.version, python.mirror, python.manifest
     name = archive_name(version, stack)
     url = mirror.url_for(name)
     expected = manifest.sha256_for(name) if manifest else None
@@ -115,7 +122,7 @@ def install(
             available = manifest.versions_for(stack) if manifest else None
             output.info(f"The mirror answered: {error.cause}")
             raise errors.python_version_not_on_mirror(
-                requested, version, origin, mirror.base_url, available
+                python.requested.text, version, python.requested.origin, mirror.base_url, available
             ) from None
         except DownloadError as error:
             raise _download_failed(url, error) from None

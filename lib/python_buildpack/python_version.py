@@ -34,7 +34,6 @@ MISSPELLED_VERSION_FILES = (
 
 ORIGIN_RUNTIME_TXT = "runtime.txt"
 ORIGIN_VERSION_FILE = ".python-version"
-ORIGIN_PIPFILE_LOCK = "Pipfile.lock"
 ORIGIN_PYPROJECT = "pyproject.toml"
 ORIGIN_CACHED = "cached"
 ORIGIN_DEFAULT = "default"
@@ -178,18 +177,25 @@ def find_misspelled_version_file(build_dir: Path) -> Optional[str]:
     return None
 
 
+@dataclass(frozen=True)
+class VersionSources:
+    """What the package manager's files say about the Python version:
+    `ranges` (pyproject.toml's, which pick the version when no file names
+    one), and a lockfile that may name it (Pipfile.lock): read only when
+    runtime.txt and .python-version don't."""
+
+    ranges: tuple[PythonRange, ...] = ()
+    lockfile_version: Optional[Callable[[Path], Optional[str]]] = None
+    lockfile_name: str = ""
+
+
 def read_requested_version(
     build_dir: Path,
     versions: PythonVersions,
     cached_version: Optional[str],
-    pipfile_lock_reader: Optional[Callable[[Path], Optional[str]]] = None,
-    ranges: Sequence[PythonRange] = (),
+    sources: VersionSources = VersionSources(),
 ) -> RequestedVersion:
-    """The version the app asks for, and where that came from.
-
-    `pipfile_lock_reader` reads Pipfile.lock's version (pipenv apps);
-    `ranges` are pyproject.toml's, used when no file names a version.
-    """
+    """The version the app asks for, and where that came from."""
     default = versions.default_major
     runtime_txt = build_dir / "runtime.txt"
     if runtime_txt.exists() or runtime_txt.is_symlink():
@@ -203,17 +209,17 @@ def read_requested_version(
     if version_file.exists() or version_file.is_symlink():
         return RequestedVersion(_read_python_version_file(version_file, default), ORIGIN_VERSION_FILE)
 
-    if pipfile_lock_reader is not None:
-        from_lock = pipfile_lock_reader(build_dir)
+    if sources.lockfile_version is not None:
+        from_lock = sources.lockfile_version(build_dir)
         if from_lock:
-            return RequestedVersion(from_lock, ORIGIN_PIPFILE_LOCK)
+            return RequestedVersion(from_lock, sources.lockfile_name)
 
     cached_major = None
     if cached_version and is_valid_version(cached_version) and cached_version.count(".") == 2:
         cached_major = cached_version.rsplit(".", 1)[0]
 
-    if ranges:
-        return version_for_ranges(ranges, versions, cached_major)
+    if sources.ranges:
+        return version_for_ranges(sources.ranges, versions, cached_major)
     if cached_major:
         return RequestedVersion(cached_major, ORIGIN_CACHED)
     return RequestedVersion(default, ORIGIN_DEFAULT)

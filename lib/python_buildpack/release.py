@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import app_files, errors, output
-from .package_manager import has_module
+from .site_packages import has_module
 
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z_][\w.]*)["']""")
 

@@ -9,22 +9,28 @@ its own.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Optional
 
-from . import bundled_pip, errors, output, pyproject
+from . import bundled_pip, errors, output, pyproject, python_version
 from .commands import run_streamed
-from .package_manager import InstallContext, LockfileSync, ToolEnvironment, requires_python_range
+from .environment import PREPEND, Variable
+from .package_manager import InstallContext, LockfileSync
 from .python_range import PythonRange
+from .python_version import RequestedVersion
+from .tool_layer import ToolLayer
 
 INDEX_SETTINGS = r"UV_(INDEX|DEFAULT_INDEX|INDEX_URL|EXTRA_INDEX_URL|INDEX_STRATEGY|KEYRING_PROVIDER|INDEX_.+_(USERNAME|PASSWORD)|NATIVE_TLS|INSECURE_HOST)"
+TOOL_DIR = "uv"
+DOWNLOAD_CACHE = "uv-cache"
 
 
 class Uv(LockfileSync):
     name = "uv"
     label = "uv"
     file_name = "uv.lock"
+    pyproject_markers = ("[tool.uv", "[dependency-groups]")
+    cache_dirs = (TOOL_DIR, DOWNLOAD_CACHE)
     outdated_markers = ("needs to be updated, but `--locked` was provided",)
     lock_command = "uv lock"
     local_source_markers = ("source = { path", "source = { directory", "source = { editable", "source = { git")
@@ -33,7 +39,13 @@ class Uv(LockfileSync):
     def python_ranges(self, build_dir: Path) -> tuple[PythonRange, ...]:
         """requires-python, which uv reads as PEP 440 (it rejects `3.12` or
         `^3.12`), and checks against the Python it syncs into."""
-        return requires_python_range(build_dir)
+        return pyproject.requires_python_range(build_dir)
+
+    def check_requested_python(self, requested: RequestedVersion) -> None:
+        """uv apps name their version in .python-version, as `uv python pin`
+        writes it: the classic buildpack requires it too."""
+        if requested.origin != python_version.ORIGIN_VERSION_FILE:
+            raise errors.uv_needs_python_version_file(requested.origin, requested.major)
 
     def installs_project_itself(self, build_dir: Path) -> Optional[str]:
         project = pyproject.read(build_dir)
@@ -41,46 +53,34 @@ class Uv(LockfileSync):
             return "uv installs the project itself (it has a build system)"
         return None
 
-    def _root(self, context: InstallContext) -> Path:
-        return context.cache.root / "uv"
-
     def install_tool(self, context: InstallContext) -> None:
-        target = self._root(context) / self.version
-        if (target / "bin" / "uv").exists():
-            output.step(f"Using cached uv {self.version}")
-            return
-        output.step(f"Installing uv {self.version}")
-        shutil.rmtree(self._root(context), ignore_errors=True)
-        partial = self._root(context) / f".partial-{self.version}"
-        result = bundled_pip.install(
-            context.location.python, context.location, ["--target", str(partial), f"uv=={self.version}"],
-            context.env, bundled_pip.pip_settings(context.config), context.cache.pip_dir,
-        )
-        if not result.ok or not (partial / "bin" / "uv").exists():
-            shutil.rmtree(self._root(context), ignore_errors=True)
-            raise errors.tool_install_failed("uv", self.version)
-        partial.rename(target)
+        # The uv wheel holds a static binary: installed with `pip --target`.
+        root = context.build.cache.tool_dir(TOOL_DIR)
+        layer = ToolLayer(self.name, self.label, self.version, root, site_packages=".")
+        layer.ensure(lambda: bundled_pip.install(context, ["--target", str(root), f"uv=={self.version}"]).ok
+                     and (root / "bin" / "uv").exists())
 
-    def environment(self, context: InstallContext) -> ToolEnvironment:
-        uv_cache = context.cache.root / "uv-cache"
+    def environment(self, context: InstallContext) -> tuple[Variable, ...]:
+        uv_cache = context.build.cache.download_cache(DOWNLOAD_CACHE)
         uv_cache.mkdir(parents=True, exist_ok=True)
+        # Hardlinks from the cache save copying, but only within one file system.
         same_fs = os.stat(uv_cache).st_dev == os.stat(context.location.install_dir.parent).st_dev
-        return ToolEnvironment(
-            path=(str(self._root(context) / self.version / "bin"),),
-            build={
-                "UV_PROJECT_ENVIRONMENT": str(context.location.home),
-                "UV_PYTHON_DOWNLOADS": "never",
-                "UV_NO_MANAGED_PYTHON": "1",
-                "UV_CACHE_DIR": str(uv_cache),
-                "UV_LINK_MODE": "hardlink" if same_fs else "copy",
-            },
+        # uv stays out of the slug: for the build and later buildpacks only.
+        return (
+            Variable.in_build("PATH", str(context.build.cache.tool_dir(TOOL_DIR) / "bin"), PREPEND),
+            # Sync into the app's Python itself, never a Python of uv's own.
+            Variable.in_build("UV_PROJECT_ENVIRONMENT", "{home}"),
+            Variable.in_build("UV_PYTHON_DOWNLOADS", "never"),
+            Variable.in_build("UV_NO_MANAGED_PYTHON", "1"),
+            Variable.in_build("UV_CACHE_DIR", str(uv_cache)),
+            Variable.in_build("UV_LINK_MODE", "hardlink" if same_fs else "copy"),
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
         groups = [] if context.install_test else ["--no-default-groups"]
         shown = " ".join(["uv", "sync", "--locked", *groups])
         output.step(f"Installing dependencies using '{shown}'")
-        env = {**context.env, **context.config.matching(INDEX_SETTINGS)}
+        env = {**context.env, **context.build.config.matching(INDEX_SETTINGS)}
         result = run_streamed(
             ["uv", "sync", "--locked", *groups, "--compile-bytecode", "--no-progress", "--color=never"],
             env, cwd=context.build_dir,

@@ -18,6 +18,7 @@ Procfile command run without a shell, with PORT set.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -177,6 +178,9 @@ class BuildOutcome:
     release: Optional[Result] = None
     later_buildpack: Optional[Result] = None
     build_dir: str = ""
+    # bin/report, run after compile as Heroku's build system does, and its JSON.
+    report_result: Optional[Result] = None
+    report: Optional[dict] = None
 
     @property
     def ok(self) -> bool:
@@ -267,6 +271,9 @@ class HerokuishBuild:
             self.stack, ["bash", "-c", f'cd {build_dir} && exec {buildpack}/bin/{compile_script} "$@"', "compile",
                          build_dir, cache_dir, env_dir], env,
         )
+        outcome.report_result = run(self.stack, [f"{buildpack}/bin/report", build_dir, cache_dir, env_dir], env)
+        assert outcome.report_result.returncode == 0, outcome.report_result.output
+        outcome.report = json.loads(outcome.report_result.stdout)
         if outcome.compile.returncode != 0:
             return outcome
         if later_buildpack is not None:

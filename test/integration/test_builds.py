@@ -16,10 +16,18 @@ def ok(outcome):
     return outcome.compile
 
 
-def failed(outcome, headline):
+def failed(outcome, error):
+    """The build failed with one error block, and no traceback. `error`: the
+    error's id (bin/report gives it, for compile), or for detect, its headline."""
     result = outcome.compile if outcome.compile is not None else outcome.detect
     assert result.returncode == 1, result.output
-    assert f"Error: {headline}" in result.stderr, result.output
+    if outcome.compile is None:
+        assert f"Error: {error}" in result.stderr, result.output
+    elif "::" in error:
+        assert outcome.report["status"] == "failed", outcome.report
+        assert outcome.report["error"]["id"] == error, (outcome.report, result.output)
+    else:  # a headline: converted to ids separately
+        assert f"Error: {error}" in result.stderr, result.output
     # No traceback of the buildpack's; an app's (Django's) is shown indented.
     assert "Traceback" not in result.stderr
     assert all(line.startswith("       ") for line in result.stdout.splitlines() if "Traceback" in line)
@@ -31,7 +39,7 @@ def failed(outcome, headline):
 def no_secrets(outcome, *secrets: str) -> None:
     """None of `secrets` (passwords, tokens, config var values) appears in
     anything the build printed: detect, compile, a later buildpack, release."""
-    results = (outcome.detect, outcome.compile, outcome.later_buildpack, outcome.release)
+    results = (outcome.detect, outcome.compile, outcome.report_result, outcome.later_buildpack, outcome.release)
     printed = "".join(result.output for result in results if result is not None)
     for secret in secrets:
         assert secret not in printed, f"a secret was printed: {secret!r}"
@@ -45,7 +53,7 @@ def test_minimal_app_boots_with_the_runtime_environment(herokuish, fixture_app, 
         ' echo "PYTHONPATH=$PYTHONPATH LANG=$LANG PYTHONUNBUFFERED=$PYTHONUNBUFFERED"')
     assert result.returncode == 0, result.output
     assert result.stdout == (f"/app/.heroku/python/bin/python {version}\n"
-                             "PYTHONPATH=/app LANG=C.UTF-8 PYTHONUNBUFFERED=true\n")
+                             "PYTHONPATH=/app LANG=C.UTF-8 PYTHONUNBUFFERED=1\n")
     assert herokuish.fetch("/").text == "<p>minimal app</p>\n"
 
 

@@ -17,9 +17,18 @@ import sys
 import time
 from pathlib import Path
 
-from python_buildpack.cache import BuildCache, CacheKey
+from python_buildpack.cache import BuildCache, CacheKey, DependenciesKey, RuntimeKey
 
-KEY = CacheKey("heroku-24", "amd64", "3.12.1", "pip", "26.3", "abc")
+
+def key(stack="heroku-24", arch="amd64", python_version="3.12.1", package_manager="pip",
+        package_manager_version="26.3", dependencies="abc", syncs=False):
+    """A cache key; test_cache.py changes one field at a time."""
+    return CacheKey(RuntimeKey(stack, arch, python_version),
+                    DependenciesKey(package_manager, package_manager_version, dependencies,
+                                    file_name="requirements.txt", syncs=syncs))
+
+
+KEY = key()
 
 
 def count_files(directory: Path) -> int:
@@ -39,7 +48,7 @@ def main(cache_dir: str, builds: str, template: str, seconds: str) -> int:
         rounds += 1
         build = Path(builds) / f"build-{rounds}"
         install = build / ".heroku" / "python"
-        if BuildCache(Path(cache_dir)).restore(KEY, install, "requirements.txt").reused:
+        if BuildCache(Path(cache_dir)).restore(KEY, install).reused:
             reused += 1
             found = count_files(install)
             if found != expected:

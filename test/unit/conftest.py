@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from python_buildpack import python_version
-from python_buildpack.runtime_env import PythonLocation
+from python_buildpack.python_location import PythonLocation
 
 
 @pytest.fixture
@@ -26,3 +26,26 @@ def fake_install(tmp_path, *wheels: str) -> PythonLocation:
         (bundled / wheel).write_text("")
     (install_dir / "lib" / "python3.12" / "site-packages").mkdir()
     return PythonLocation(install_dir, tmp_path / "app" / ".heroku" / "python")
+
+
+def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_name="heroku-24"):
+    """A Build as compile.start_build makes one, without reading the machine."""
+    from python_buildpack.build import Build, BuildDirs
+    from python_buildpack.cache import BuildCache
+    from python_buildpack.config_vars import BuildConfig
+    from python_buildpack.download import Timeouts
+    from python_buildpack.report import BuildReport
+    from python_buildpack.stack import Stack
+
+    build_dir = tmp_path / "build"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    dirs = BuildDirs(build_dir, tmp_path / "cache", env_dir or tmp_path / "no-env", tmp_path / "buildpack")
+    environ = dict(environ or {})
+    return Build(dirs, Stack(stack_name, "amd64"), BuildConfig(dirs.env, environ), BuildCache(dirs.cache),
+                 Timeouts(), environ, BuildReport(build_dir, dirs.cache), install_test)
+
+
+def make_context(tmp_path, location, env=None, **build_options):
+    from python_buildpack.package_manager import InstallContext
+
+    return InstallContext(make_build(tmp_path, **build_options), location, dict(env or {"PATH": "/usr/bin"}))

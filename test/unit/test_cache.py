@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
-from python_buildpack.cache import BuildCache, CacheKey
-
-KEY = CacheKey("heroku-24", "amd64", "3.12.1", "pip", "26.3", "abc")
+from python_buildpack import managers
+from python_buildpack.cache import BuildCache
+from python_buildpack.poetry import Poetry
+from cache_worker import KEY, key
 
 
 def make_install(path, marker="installed"):
@@ -37,7 +37,7 @@ def test_empty_cache(dirs):
     cache_dir, install = dirs
     cache = BuildCache(cache_dir)
     assert cache.cached_python_version() is None
-    assert cache.restore(KEY, install, "requirements.txt").reused is False
+    assert cache.restore(KEY, install).reused is False
 
 
 def test_save_then_restore(dirs, capsys):
@@ -50,7 +50,7 @@ def test_save_then_restore(dirs, capsys):
 
     restored = BuildCache(cache_dir)
     other_build = install.parent.parent.parent / "build2" / ".heroku" / "python"
-    assert restored.restore(KEY, other_build, "requirements.txt").reused is True
+    assert restored.restore(KEY, other_build).reused is True
     assert (other_build / "bin" / "python3").read_text() == "installed"
     assert not (cache_dir / "python-buildpack" / "python").exists()  # moved, not copied
     assert "Restoring cache" in capsys.readouterr().out
@@ -69,7 +69,7 @@ def test_changes_discard_the_cache(dirs, capsys, change, reason):
     cache = saved(dirs)
     (cache.pip_dir / "wheel").mkdir(parents=True)
     capsys.readouterr()
-    assert cache.restore(replace(KEY, **change), install.with_name("other"), "requirements.txt").reused is False
+    assert cache.restore(key(**change), install.with_name("other")).reused is False
     out = capsys.readouterr().out
     assert "-----> Discarding cache since:" in out and f"       - {reason}" in out
     assert not cache.python_dir.exists() and not cache.metadata_path.exists()
@@ -77,7 +77,7 @@ def test_changes_discard_the_cache(dirs, capsys, change, reason):
 
 
 def test_all_reasons_are_listed():
-    reasons = replace(KEY, stack="heroku-26", python_version="3.13.0", dependencies="x").changes_from(KEY, "requirements.txt")
+    reasons = key(stack="heroku-26", python_version="3.13.0", dependencies="x").changes_from(KEY)
     assert len(reasons) == 3
 
 
@@ -86,7 +86,7 @@ def test_corrupt_or_foreign_metadata_is_discarded(dirs, capsys, metadata):
     cache_dir, install = dirs
     cache = saved(dirs)
     cache.metadata_path.write_text(metadata)
-    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
+    assert cache.restore(KEY, install.with_name("other")).reused is False
     assert "The cache is incomplete, corrupt or from another buildpack version" in capsys.readouterr().out
     assert not cache.python_dir.exists()
 
@@ -95,7 +95,7 @@ def test_interrupted_save_is_discarded(dirs, capsys):
     cache_dir, install = dirs
     cache = saved(dirs)
     cache.metadata_path.unlink()  # a save that died before its last step
-    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
+    assert cache.restore(KEY, install.with_name("other")).reused is False
     assert "Discarding cache since:" in capsys.readouterr().out
 
 
@@ -104,7 +104,7 @@ def test_missing_install_is_discarded(dirs, capsys):
     cache = saved(dirs)
     import shutil
     shutil.rmtree(cache.python_dir / "bin")
-    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
+    assert cache.restore(KEY, install.with_name("other")).reused is False
     assert "The cached Python install is incomplete" in capsys.readouterr().out
 
 
@@ -114,7 +114,7 @@ def test_namespace_taken_by_a_file(dirs, capsys):
     cache_dir.mkdir()
     (cache_dir / "python-buildpack").write_text("someone else's")
     cache = BuildCache(cache_dir)
-    assert cache.restore(KEY, install, "requirements.txt").reused is False
+    assert cache.restore(KEY, install).reused is False
     assert "belongs to something else" in capsys.readouterr().out
     assert not (cache_dir / "python-buildpack").exists()
     make_install(install)
@@ -124,7 +124,7 @@ def test_namespace_taken_by_a_file(dirs, capsys):
 def test_only_a_pip_cache_is_not_reported(dirs, capsys):
     cache_dir, install = dirs
     (cache_dir / "python-buildpack" / "pip").mkdir(parents=True)
-    assert BuildCache(cache_dir).restore(KEY, install, "requirements.txt").reused is False
+    assert BuildCache(cache_dir).restore(KEY, install).reused is False
     assert capsys.readouterr().out == ""
 
 
@@ -132,7 +132,7 @@ def test_other_buildpacks_files_are_left_alone(dirs):
     cache_dir, install = dirs
     (cache_dir / "node_modules").mkdir(parents=True)
     cache = saved(dirs)
-    cache.restore(replace(KEY, python_version="3.13.0"), install.with_name("other"), "requirements.txt").reused
+    cache.restore(key(python_version="3.13.0"), install.with_name("other")).reused
     assert (cache_dir / "node_modules").exists()
 
 
@@ -140,7 +140,7 @@ def test_discard_restored(dirs):
     cache_dir, install = dirs
     cache = saved(dirs)
     target = install.with_name("other")
-    cache.restore(KEY, target, "requirements.txt").reused
+    cache.restore(KEY, target).reused
     cache.discard_restored(target, "The cached Python install doesn't run")
     assert not target.exists()
 
@@ -149,10 +149,10 @@ def test_a_build_that_failed_after_restoring_leaves_an_empty_cache(dirs, capsys)
     cache_dir, install = dirs
     saved(dirs)
     cache = BuildCache(cache_dir)
-    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is True
+    assert cache.restore(KEY, install.with_name("other")).reused is True
     capsys.readouterr()
     # ... the build fails here, so nothing is saved ...
-    assert BuildCache(cache_dir).restore(KEY, install.with_name("third"), "requirements.txt").reused is False
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("third")).reused is False
     assert capsys.readouterr().out == ""
     assert BuildCache(cache_dir).cached_python_version() == "3.12.1"
 
@@ -160,7 +160,7 @@ def test_a_build_that_failed_after_restoring_leaves_an_empty_cache(dirs, capsys)
 def test_the_sticky_version_survives_a_discard(dirs):
     cache_dir, install = dirs
     cache = saved(dirs)
-    cache.restore(replace(KEY, package_manager_version="27.0"), install.with_name("other"), "requirements.txt").reused
+    cache.restore(key(package_manager_version="27.0"), install.with_name("other")).reused
     assert not cache.python_dir.exists()
     assert BuildCache(cache_dir).cached_python_version() == "3.12.1"
 
@@ -169,11 +169,11 @@ def test_dependency_changes_needn_t_discard(dirs):
     """For uv and Poetry, sync removes stale packages: the install is reused."""
     cache_dir, install = dirs
     saved(dirs)
-    restored = BuildCache(cache_dir).restore(replace(KEY, dependencies="new lock"), install.with_name("other"), None)
+    restored = BuildCache(cache_dir).restore(key(dependencies="new lock", syncs=True), install.with_name("other"))
     assert restored.reused and not restored.dependencies_unchanged
     saved_again = BuildCache(cache_dir)
     assert saved_again.save(KEY, install.with_name("other")) is None
-    assert saved_again.restore(KEY, install.with_name("third"), None).dependencies_unchanged
+    assert saved_again.restore(key(syncs=True), install.with_name("third")).dependencies_unchanged
 
 
 def test_switching_managers_drops_the_old_tools(dirs):
@@ -181,7 +181,9 @@ def test_switching_managers_drops_the_old_tools(dirs):
     cache = saved(dirs)
     for name in ("pip", "uv", "uv-cache", "poetry", "poetry-cache"):
         (cache.root / name).mkdir()
-    cache.restore(replace(KEY, package_manager="poetry"), install.with_name("other"), None)
+    unused = managers.unused_cache_dirs(Poetry())
+    assert unused == ("uv", "uv-cache")
+    cache.restore(key(package_manager="poetry", syncs=True), install.with_name("other"), unused)
     assert sorted(p.name for p in cache.root.iterdir() if p.is_dir()) == ["pip", "poetry", "poetry-cache"]
 
 
@@ -229,7 +231,7 @@ def test_python_dir_that_is_a_link_is_discarded_not_followed(dirs, tmp_path, cap
     cache.python_dir.rename(elsewhere)  # a complete install, outside the cache
     cache.python_dir.symlink_to(elsewhere)
     assert cache.has_install() is False
-    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
+    assert cache.restore(KEY, install.with_name("other")).reused is False
     assert "- The cached Python install is a symbolic link or not a directory" in capsys.readouterr().out
     assert not os.path.lexists(cache.python_dir) and not install.with_name("other").exists()
     assert (elsewhere / "bin" / "python3").read_text() == "installed"  # the target is left alone
@@ -245,7 +247,7 @@ def test_cache_root_that_is_a_link_is_discarded_not_followed(dirs, tmp_path, cap
     (cache_dir / "python-buildpack").symlink_to(elsewhere / "python-buildpack" if target == "directory" else tmp_path / "nowhere")
     cache = BuildCache(cache_dir)
     assert cache.cached_python_version() is None and cache.read_key() is None
-    assert cache.restore(KEY, install, "requirements.txt").reused is False
+    assert cache.restore(KEY, install).reused is False
     assert "belongs to something else" in capsys.readouterr().out
     assert not os.path.lexists(cache.root) and not install.exists()
     assert (elsewhere / "python-buildpack" / "python" / "bin" / "python3").exists()
@@ -271,7 +273,7 @@ def test_odd_metadata_is_discarded_without_hanging(dirs, tmp_path, capsys, kind)
         cache.metadata_path.mkdir()
     else:
         cache.metadata_path.write_text(good.read_text() + " " * 100_000)
-    restored = finishes(lambda: cache.restore(KEY, install.with_name("other"), "requirements.txt"))
+    restored = finishes(lambda: cache.restore(KEY, install.with_name("other")))
     assert restored.reused is False
     assert "- The cache is incomplete, corrupt or from another buildpack version" in capsys.readouterr().out
     assert not os.path.lexists(cache.metadata_path) and not os.path.lexists(cache.python_dir)
@@ -301,7 +303,7 @@ def test_odd_lock_file_is_replaced(dirs, tmp_path, kind):
         os.mkfifo(cache.lock_path)
     else:
         cache.lock_path.mkdir()
-    assert finishes(lambda: cache.restore(KEY, install.with_name("other"), "requirements.txt")).reused is True
+    assert finishes(lambda: cache.restore(KEY, install.with_name("other"))).reused is True
     assert cache.lock_path.is_file() and not cache.lock_path.is_symlink()
     if kind == "link":
         assert (tmp_path / "target").read_text() == "precious"
@@ -320,7 +322,7 @@ def test_install_changed_since_it_was_saved_is_discarded(dirs, tmp_path, capsys,
         (cache.python_dir / "bin").symlink_to("/usr/bin")
     else:
         shutil.rmtree(cache.python_dir / "lib")
-    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is False
+    assert cache.restore(KEY, install.with_name("other")).reused is False
     assert "- The cached Python install is incomplete or changed since it was saved" in capsys.readouterr().out
     assert not os.path.lexists(cache.python_dir) and not install.with_name("other").exists()
 
@@ -330,7 +332,7 @@ def test_metadata_from_before_install_sizes_is_discarded(dirs, capsys):
     data = json.loads(cache.metadata_path.read_text())
     del data["install"]
     cache.metadata_path.write_text(json.dumps({**data, "format": 1}))
-    assert cache.restore(KEY, dirs[1].with_name("other"), "requirements.txt").reused is False
+    assert cache.restore(KEY, dirs[1].with_name("other")).reused is False
     assert "from another buildpack version" in capsys.readouterr().out
 
 
@@ -394,7 +396,7 @@ def test_where_hardlinks_are_refused_the_install_is_copied(dirs, tmp_path, monke
     assert cache.save(KEY, install) is None
     copied = cache.python_dir / "bin" / "python3"
     assert copied.read_text() == "installed" and copied.stat().st_ino != (install / "bin" / "python3").stat().st_ino
-    assert BuildCache(cache_dir).restore(KEY, install.with_name("other"), "requirements.txt").reused
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("other")).reused
 
 
 def test_other_save_failures_name_the_file_and_cause(dirs, monkeypatch):
@@ -422,7 +424,7 @@ def test_a_failed_copy_out_of_the_cache_discards_it(dirs, tmp_path, monkeypatch,
 
     monkeypatch.setattr(cache_module.os, "rename", cross_device)
     target = install.with_name("other")
-    assert BuildCache(cache_dir).restore(KEY, target, "requirements.txt").reused is False
+    assert BuildCache(cache_dir).restore(KEY, target).reused is False
     out = capsys.readouterr().out
     assert "- Copying it into the build failed: cannot create regular file" in out and "No space left on device" in out
     assert not target.exists()
@@ -436,7 +438,7 @@ def test_leftovers_of_a_killed_save_are_removed(dirs):
     cache = saved(dirs)
     (cache.root / ".saving-deadbeef" / "bin").mkdir(parents=True)
     (cache.root / ".writing-x1y2").write_text("{")
-    assert cache.restore(KEY, install.with_name("other"), "requirements.txt").reused is True
+    assert cache.restore(KEY, install.with_name("other")).reused is True
     assert sorted(p.name for p in cache.root.iterdir()) == [".lock", "python-version"]
 
 
@@ -460,11 +462,11 @@ def test_discarding_a_broken_restore_leaves_another_builds_save_alone(dirs):
     cache_dir, install = dirs
     cache = saved(dirs)
     target = install.with_name("other")
-    assert cache.restore(KEY, target, "requirements.txt").reused is True
+    assert cache.restore(KEY, target).reused is True
     assert BuildCache(cache_dir).save(KEY, install) is None  # a concurrent build's save
     cache.discard_restored(target, "The cached Python install doesn't run")
     assert not target.exists()
-    assert BuildCache(cache_dir).restore(KEY, install.with_name("third"), "requirements.txt").reused is True
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("third")).reused is True
 
 
 # --- concurrent builds ---
@@ -482,7 +484,7 @@ def held_lock(dirs, monkeypatch):
 
 def test_restore_goes_on_without_the_cache_when_another_build_holds_it(dirs, held_lock, capsys):
     started = time.monotonic()
-    assert held_lock.restore(KEY, dirs[1].with_name("other"), "requirements.txt").reused is False
+    assert held_lock.restore(KEY, dirs[1].with_name("other")).reused is False
     assert time.monotonic() - started < 5
     captured = capsys.readouterr()
     assert "Waiting for another build of this app to finish with the build cache" in captured.out
@@ -492,7 +494,7 @@ def test_restore_goes_on_without_the_cache_when_another_build_holds_it(dirs, hel
 
 
 def test_save_gives_up_when_another_build_holds_the_lock(dirs, held_lock, capsys):
-    warning = held_lock.save(replace(KEY, python_version="3.13.0"), dirs[1])
+    warning = held_lock.save(key(python_version="3.13.0"), dirs[1])
     assert "Another build of this app is using the build cache" in warning and "isn't saved" in warning
     assert held_lock.read_key() == KEY
 
@@ -541,9 +543,9 @@ def test_a_build_killed_while_restoring_or_saving_leaves_a_usable_cache(tmp_path
         process.wait(timeout=60)
         target = tmp_path / f"next{attempt}" / ".heroku" / "python"
         cache = BuildCache(cache_dir)
-        if cache.restore(KEY, target, "requirements.txt").reused:
+        if cache.restore(KEY, target).reused:
             assert sum(len(files) for _r, _d, files in os.walk(target)) == expected
         else:
             shutil.copytree(template, target, symlinks=True)
         assert cache.save(KEY, target) is None
-        assert BuildCache(cache_dir).restore(KEY, target.with_name("again"), "requirements.txt").reused
+        assert BuildCache(cache_dir).restore(KEY, target.with_name("again")).reused

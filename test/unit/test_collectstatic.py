@@ -4,7 +4,7 @@ import pytest
 
 from python_buildpack import django, errors
 from python_buildpack.config_vars import BuildConfig
-from python_buildpack.runtime_env import PythonLocation
+from python_buildpack.python_location import PythonLocation
 
 
 @pytest.fixture

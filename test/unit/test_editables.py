@@ -3,7 +3,7 @@ from __future__ import annotations
 import subprocess
 
 from python_buildpack import editables
-from python_buildpack.runtime_env import PythonLocation
+from python_buildpack.python_location import PythonLocation
 
 
 def site_packages(root):

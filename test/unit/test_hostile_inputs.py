@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from python_buildpack import app_files, checks, commands, hooks, pip, runtime_env
+from python_buildpack import app_files, checks, commands, environment, hooks, pip, python_location
 from python_buildpack.config_vars import IGNORED, REFUSED, TOOL_SETTINGS, BuildConfig, tool_setting
 from python_buildpack.errors import BuildError
 
@@ -121,8 +121,8 @@ def test_ignored_tool_settings_never_reach_the_builds_tools(env_dir, tmp_path, c
     assert "PIP_PREFIX" not in err  # empty: unset
     assert SECRET not in err
     # Neither the build's tools nor the app's build-time code get them.
-    location = runtime_env.PythonLocation(tmp_path / "python", tmp_path / "python")
-    for env in (runtime_env.clean_env(environ), runtime_env.build_env(location, environ)):
+    location = python_location.PythonLocation(tmp_path / "python", tmp_path / "python")
+    for env in (python_location.clean_env(environ), environment.build_env(location, environ)):
         assert not {"PIP_USER", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PIP_PREFIX"} & env.keys()
         assert env["PIP_INDEX_URL"] == "https://private/simple"
     assert config.app_config().values == {"SECRET_KEY": SECRET}
@@ -427,7 +427,7 @@ def test_cli_broken_pipfile_lock(app, content, headline):
 @pytest.mark.parametrize("name", [".python-version", "runtime.txt", "nltk.txt", "Pipfile.lock", "uv.lock"])
 def test_unreadable_app_files_are_named(tmp_path, monkeypatch, name):
     from python_buildpack import nltk, python_version
-    from python_buildpack.package_manager import read_text
+    from python_buildpack.app_files import read_text
 
     (tmp_path / name).write_text("3.12\n")
     monkeypatch.setattr(app_files, "read_bytes", refuse_to_read)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from python_buildpack.cache import BuildCache
-from python_buildpack.config_vars import BuildConfig
+from dataclasses import replace
+
+from python_buildpack import environment
 from python_buildpack.errors import BuildError
-from python_buildpack.package_manager import InstallContext
 from python_buildpack.pipenv import Pipenv
 from python_buildpack.poetry import Poetry
-from conftest import fake_install
+from conftest import fake_install, make_context
 from python_buildpack.uv import Uv
 
 
@@ -28,8 +28,7 @@ def context(tmp_path):
         "DATABASE_URL": "postgres://not-for-installs",
     }.items():
         (env_dir / name).write_text(value + "\n")
-    return InstallContext(location, tmp_path / "build", {"PATH": "/usr/bin"}, BuildConfig(env_dir, {}),
-                          BuildCache(tmp_path / "cache"))
+    return make_context(tmp_path, location, env_dir=env_dir)
 
 
 def recorded(fp, stdout="", returncode=0):
@@ -85,12 +84,13 @@ def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
         target = Path(process.args[process.args.index("--target") + 1])
         (target / "bin").mkdir(parents=True)
         (target / "bin" / "uv").write_text("")
+        (target / f"uv-{manager.version}.dist-info").mkdir()
         process._finish_process()
 
     fp.register([fp.any()], callback=make_binary)
     manager.install_tool(context)
     assert f"-----> Installing uv {manager.version}" in capsys.readouterr().out
-    assert (context.cache.root / "uv" / manager.version / "bin" / "uv").exists()
+    assert (context.build.cache.root / "uv" / "bin" / "uv").exists()
     manager.install_tool(context)
     assert f"-----> Using cached uv {manager.version}" in capsys.readouterr().out
     assert len(fp.calls) == 1
@@ -101,22 +101,27 @@ def test_uv_install_failure_leaves_nothing(context, fp):
     with pytest.raises(BuildError) as error:
         Uv().install_tool(context)
     assert (error.value.id, error.value.detail) == ("install-package-manager::uv", Uv().version)
-    assert not (context.cache.root / "uv").exists()
+    assert not (context.build.cache.root / "uv").exists()
 
 
 def test_uv_environment(context):
     context.location.install_dir.mkdir(parents=True, exist_ok=True)
     tool_env = Uv().environment(context)
-    assert tool_env.build["UV_PROJECT_ENVIRONMENT"] == str(context.location.home)
-    assert tool_env.build["UV_PYTHON_DOWNLOADS"] == "never"
-    assert tool_env.build["UV_LINK_MODE"] == "hardlink"  # same file system here
-    assert tool_env.runtime == {} and tool_env.runtime_path == ()
+    env = environment.build_env(context.location, {"PATH": "/usr/bin"}, tool_env)
+    assert env["UV_PROJECT_ENVIRONMENT"] == str(context.location.home)
+    assert env["UV_PYTHON_DOWNLOADS"] == "never"
+    assert env["UV_LINK_MODE"] == "hardlink"  # same file system here
+    assert env["PATH"].startswith(f"{context.build.cache.root / 'uv' / 'bin'}:")
+    assert not any(environment.RUNTIME in variable.how for variable in tool_env)  # uv stays out of the slug
 
 
 def test_pipenv_environment_reaches_run_time(context):
     tool_env = Pipenv().environment(context)
-    assert tool_env.runtime == {"PIPENV_SYSTEM": "1", "PIPENV_VERBOSITY": "-1", "VIRTUAL_ENV": "$HOME/.heroku/python"}
-    assert tool_env.runtime_path == ("$HOME/.heroku/python/pipenv/bin",)
+    at_run_time = {variable.name for variable in tool_env if environment.RUNTIME in variable.how}
+    assert at_run_time == {"PATH", "PIPENV_SYSTEM", "PIPENV_VERBOSITY", "VIRTUAL_ENV"}
+    script = environment.profile_script(tool_env)
+    assert 'export VIRTUAL_ENV="${HOME}/.heroku/python"' in script
+    assert '*) export PATH="${HOME}/.heroku/python/pipenv/bin${PATH:+:${PATH}}" ;;' in script
 
 
 def test_poetry_install_failure(context, fp):
@@ -124,7 +129,7 @@ def test_poetry_install_failure(context, fp):
     with pytest.raises(BuildError) as error:
         Poetry().install_tool(context)
     assert (error.value.id, error.value.detail) == ("install-package-manager::poetry", Poetry().version)
-    assert not (context.cache.root / "poetry").exists()
+    assert not (context.build.cache.root / "poetry").exists()
 
 
 @pytest.mark.parametrize("manager, command", [
@@ -133,7 +138,7 @@ def test_poetry_install_failure(context, fp):
     (Uv(), ["uv", "sync", "--locked", "--compile-bytecode", "--no-progress", "--color=never"]),
 ])
 def test_test_builds_install_the_dev_dependencies(context, fp, manager, command):
-    context.install_test = True
+    context.build = replace(context.build, install_test=True)
     calls = recorded(fp)
     manager.install_dependencies(context)
     assert calls[0][0] == command

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from python_buildpack import pip
 from python_buildpack.errors import BuildError
-from conftest import fake_install
+from conftest import fake_install, make_context
 
 
 def inspect(tmp_path, files):
@@ -58,69 +57,104 @@ def test_line_continuations(tmp_path):
     assert result.reinstall_reason is None
 
 
+PIP = pip.Pip()
+
+
 @pytest.fixture
 def location(tmp_path):
     return fake_install(tmp_path, "pip-9.0.1-py3-none-any.whl", "pip-23.2.1-py3-none-any.whl")
 
 
-def test_install_pip_uses_the_bundled_wheel_in_a_clean_environment(location, fp):
+def context_for(tmp_path, location, env=None, **build_options):
+    return make_context(tmp_path, location, env, **build_options)
+
+
+def installs_pip(location):
+    """A fake pip run that installs the pinned pip."""
+    def install(process):
+        site_packages = location.install_dir / "lib/python3.12/site-packages"
+        for old in site_packages.glob("pip-*.dist-info"):
+            old.rmdir()
+        (site_packages / f"pip-{PIP.version}.dist-info").mkdir()
+        process._finish_process()  # a callback replaces pytest-subprocess's own finishing
+    return install
+
+
+def test_install_pip_uses_the_bundled_wheel_in_a_clean_environment(tmp_path, location, fp):
     home = location.home
     wheel = home / "lib/python3.12/ensurepip/_bundled/pip-23.2.1-py3-none-any.whl"
+    context = context_for(tmp_path, location)
     fp.register([str(home / "bin/python"), str(wheel / "pip"), "install", "--disable-pip-version-check",
-                 "--cache-dir=/cache/pip", "--no-input", "--quiet", "--no-warn-script-location", "--no-compile",
-                 "pip==26.3"])
-    env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "PIP_CERT": "/ca.pem", "SSL_CERT_FILE": "/other.pem"}
-    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"}, Path("/cache/pip"))
+                 f"--cache-dir={context.pip_cache_dir}", "--no-input", "--quiet", "--no-warn-script-location",
+                 "--no-compile", f"pip=={PIP.version}"], callback=installs_pip(location))
+    PIP.install_tool(context)
     (call,) = fp.calls
     assert fp.call_count(call) == 1
 
 
-def test_install_pip_environment(location, fp, monkeypatch):
+def test_install_pip_environment(tmp_path, location, fp):
     seen = {}
 
     def record(process):
         seen.update(process.kwargs["env"])
-        process._finish_process()  # a callback replaces pytest-subprocess's own finishing
+        installs_pip(location)(process)
 
     fp.register([fp.any()], callback=record)
     env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "SSL_CERT_FILE": "/ca.pem"}
-    pip.install_pip(location, "26.3", env, {"PIP_INDEX_URL": "https://private/simple"}, None)
+    PIP.install_tool(context_for(tmp_path, location, env, environ={"PIP_INDEX_URL": "https://private/simple"}))
     assert seen["PIP_CONFIG_FILE"] == os.devnull
     assert seen["PIP_CERT"] == "/ca.pem"
     assert seen["PIP_INDEX_URL"] == "https://private/simple"
     assert "PIP_REQUIRE_VIRTUALENV" not in seen
 
 
-def test_install_pip_is_skipped_when_installed(location, fp, capsys):
-    (location.install_dir / "lib/python3.12/site-packages/pip-26.3.dist-info").mkdir()
-    pip.install_pip(location, "26.3", {}, {}, None)
-    assert "Using cached pip 26.3" in capsys.readouterr().out
-    assert not fp.calls
+def test_install_pip_is_skipped_once_installed(tmp_path, location, fp, capsys):
+    fp.register([fp.any()], callback=installs_pip(location))
+    context = context_for(tmp_path, location)
+    PIP.install_tool(context)
+    assert f"Installing pip {PIP.version}" in capsys.readouterr().out
+    PIP.install_tool(context)
+    assert f"Using cached pip {PIP.version}" in capsys.readouterr().out
+    assert len(fp.calls) == 1
 
 
-def test_install_pip_failure(location, fp, capsys):
-    fp.register([fp.any()], stdout="ERROR: No matching distribution found for pip==26.3", returncode=1)
+def test_pip_the_app_replaced_is_installed_again(tmp_path, location, fp, capsys):
+    fp.register([fp.any()], callback=installs_pip(location))
+    fp.register([fp.any()], callback=installs_pip(location))
+    context = context_for(tmp_path, location)
+    PIP.install_tool(context)
+    # requirements.txt pinned another pip
+    site_packages = location.install_dir / "lib/python3.12/site-packages"
+    (site_packages / f"pip-{PIP.version}.dist-info").rename(site_packages / "pip-9.0.dist-info")
+    PIP.install_tool(context)
+    assert f"Installing pip {PIP.version}" in capsys.readouterr().out.split("\n", 1)[1]
+    assert len(fp.calls) == 2
+
+
+def test_install_pip_failure(tmp_path, location, fp, capsys):
+    fp.register([fp.any()], stdout=f"ERROR: No matching distribution found for pip=={PIP.version}", returncode=1)
     with pytest.raises(BuildError) as error:
-        pip.install_pip(location, "26.3", {}, {}, None)
-    assert (error.value.id, error.value.detail) == ("install-package-manager::pip", "26.3")
+        PIP.install_tool(context_for(tmp_path, location))
+    assert (error.value.id, error.value.detail) == ("install-package-manager::pip", PIP.version)
     assert "No matching distribution" in capsys.readouterr().out
 
 
-def test_no_bundled_pip(location):
+def test_no_bundled_pip(tmp_path, location):
     for wheel in location.install_dir.glob("lib/python3.12/ensurepip/_bundled/*"):
         wheel.unlink()
     with pytest.raises(BuildError) as error:
-        pip.install_pip(location, "26.3", {}, {}, None)
+        PIP.install_tool(context_for(tmp_path, location))
     assert error.value.id == "internal-error::bundled-pip-not-found"
 
 
 def test_install_dependencies(location, fp, tmp_path, capsys):
     home = location.home
+    context = context_for(tmp_path, location, {})
     args = [str(home / "bin/python"), "-m", "pip", "install", "-r", "requirements.txt", "--no-input",
             "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
-            f"--src={home / 'src'}", f"--cache-dir={tmp_path / 'pip'}"]
+            f"--src={home / 'src'}", f"--cache-dir={context.pip_cache_dir}"]
     fp.register(args, stdout="Requirement already satisfied: flask in /app/.heroku/python/lib/python3.12/site-packages (3.1.3)\n")
-    pip.install_dependencies(location, tmp_path, {}, {}, tmp_path / "pip")
+    PIP.install_dependencies(context)
     out = capsys.readouterr().out
     assert "-----> Installing dependencies using 'pip install -r requirements.txt'" in out
     assert "       Requirement already satisfied: flask (3.1.3)" in out
@@ -129,7 +163,7 @@ def test_install_dependencies(location, fp, tmp_path, capsys):
 def test_install_dependencies_failure(location, fp, tmp_path, capsys):
     fp.register([fp.any()], stdout="ERROR: Could not find a version that satisfies the requirement nope==1\n", returncode=1)
     with pytest.raises(BuildError) as error:
-        pip.install_dependencies(location, tmp_path, {}, {}, None)
+        PIP.install_dependencies(context_for(tmp_path, location, {}))
     assert error.value.id == "install-dependencies::pip"
     assert "Could not find a version" in capsys.readouterr().out
 

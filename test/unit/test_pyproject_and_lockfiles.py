@@ -176,9 +176,9 @@ def test_invalid_poetry_range_names_the_table():
 
 def test_ranges_come_after_version_files_and_before_the_cache(tmp_path, versions):
     ranges = [pep440(">=3.12")]
-    assert pv.read_requested_version(tmp_path, versions, "3.11.2", ranges=ranges).text == "3.14"
+    assert pv.read_requested_version(tmp_path, versions, "3.11.2", pv.VersionSources(tuple(ranges))).text == "3.14"
     (tmp_path / ".python-version").write_text("3.13\n")
-    assert pv.read_requested_version(tmp_path, versions, None, ranges=ranges).origin == ".python-version"
+    assert pv.read_requested_version(tmp_path, versions, None, pv.VersionSources(tuple(ranges))).origin == ".python-version"
 
 
 def test_check_ranges():

@@ -9,6 +9,7 @@ import pytest
 
 from archives import python_archive
 from http_server import ScriptedServer, trickle
+from python_buildpack.python_version import RequestedVersion
 from python_buildpack import archive, python_runtime
 from python_buildpack.download import Timeouts
 from python_buildpack.errors import BuildError
@@ -31,10 +32,9 @@ def mirror_dir(tmp_path):
 def install(tmp_path, mirror_dir, manifest=None, version="3.12.1", base_url=None, timeouts=FAST):
     python_dir = tmp_path / "build" / ".heroku" / "python"
     python_dir.parent.mkdir(parents=True, exist_ok=True)
-    python_runtime.install(
-        python_dir, version, version, ".python-version", STACK, mirror_from(base_url or mirror_dir.as_uri()),
-        manifest, timeouts,
-    )
+    choice = python_runtime.PythonChoice(
+        RequestedVersion(version, ".python-version"), version, mirror_from(base_url or mirror_dir.as_uri()), manifest)
+    python_runtime.install(python_dir, choice, STACK, timeouts)
     return python_dir
 
 
@@ -142,10 +142,10 @@ def test_sigterm_during_a_trickling_download_stops_at_once_and_leaves_nothing(tm
 
 def test_check_available_uses_the_manifest(mirror_dir):
     mirror = mirror_from(mirror_dir.as_uri())
-    python_runtime.check_available("3.12.1", "3.12.1", ".python-version", STACK, mirror, manifest_for(mirror_dir))
-    python_runtime.check_available("3.12.9", "3.12.9", ".python-version", STACK, mirror, None)
+    python_runtime.check_available(RequestedVersion("3.12.1", ".python-version"), "3.12.1", STACK, mirror, manifest_for(mirror_dir))
+    python_runtime.check_available(RequestedVersion("3.12.9", ".python-version"), "3.12.9", STACK, mirror, None)
     with pytest.raises(BuildError) as error:
-        python_runtime.check_available("3.12", "3.12.9", ".python-version", STACK, mirror, manifest_for(mirror_dir))
+        python_runtime.check_available(RequestedVersion("3.12", ".python-version"), "3.12.9", STACK, mirror, manifest_for(mirror_dir))
     assert (error.value.id, error.value.detail) == ("python-version::unknown-patch", "3.12.9")
 
 

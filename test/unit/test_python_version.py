@@ -118,7 +118,7 @@ def test_version_file_wins_over_cache(tmp_path, versions):
 
 
 def test_pipfile_lock_hook_comes_after_python_version_file(tmp_path, versions):
-    reader = lambda _dir: "3.12.2"  # noqa: E731
+    reader = pv.VersionSources(lockfile_version=lambda _dir: "3.12.2", lockfile_name="Pipfile.lock")
     assert pv.read_requested_version(tmp_path, versions, "3.11.1", reader) == pv.RequestedVersion("3.12.2", "Pipfile.lock")
     (tmp_path / ".python-version").write_text("3.13")
     assert pv.read_requested_version(tmp_path, versions, None, reader).origin == ".python-version"

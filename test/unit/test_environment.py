@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from python_buildpack import runtime_env
-from python_buildpack.runtime_env import PythonLocation
+from python_buildpack import environment
+from python_buildpack.environment import BUILD, FORCED, LATER, PREPEND, PYTHON_ENVIRONMENT, RUNTIME, Variable
+from python_buildpack.python_location import PythonLocation
 
 
 def bash(script: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -26,7 +27,7 @@ def show(*names):
 
 @pytest.fixture
 def profile(tmp_path):
-    return str(runtime_env.write_profile_script(tmp_path))
+    return str(environment.write_profile_scripts(tmp_path))
 
 
 def parse(stdout):
@@ -42,7 +43,7 @@ def test_profile_sets_the_runtime_environment(tmp_path, profile):
     assert values["PATH"] == f"{home}/.heroku/python/bin:/usr/bin:/bin"
     assert values["LD_LIBRARY_PATH"] == f"{home}/.heroku/python/lib"
     assert values["LIBRARY_PATH"] == f"{home}/.heroku/python/lib"
-    assert values["PYTHONUNBUFFERED"] == "true"
+    assert values["PYTHONUNBUFFERED"] == "1"
     assert values["LANG"] == "C.UTF-8"
     assert values["PYTHONPATH"] == str(home)
 
@@ -63,7 +64,7 @@ def test_profile_is_silent_and_succeeds_when_app_dir_is_not_writable():
     home = tempfile.mkdtemp()
     try:
         os.chmod(home, 0o755)
-        profile = runtime_env.write_profile_script(Path(home))
+        profile = environment.write_profile_scripts(Path(home))
         user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
         result = subprocess.run([*user, "bash", "-c", f"set -eo pipefail; source {profile}; echo ok"],
                                 env=profile_env(home), capture_output=True, text=True)
@@ -75,7 +76,7 @@ def test_profile_is_silent_and_succeeds_when_app_dir_is_not_writable():
 
 def test_export_file_under_set_e(tmp_path):
     location = PythonLocation(tmp_path / "build/.heroku/python", tmp_path / "app/.heroku/python")
-    assert runtime_env.write_export(tmp_path, location) is None
+    assert environment.write_export(tmp_path, location) is None
     export = tmp_path / "export"
     result = bash(f"set -euo pipefail; source {export}; source {export}; {show('PATH', 'LD_LIBRARY_PATH')}",
                   {"PATH": "/usr/bin:/bin"})
@@ -88,45 +89,19 @@ def test_export_file_under_set_e(tmp_path):
 def test_export_quotes_odd_paths(tmp_path):
     odd = tmp_path / 'we"ird $dir`x'
     location = PythonLocation(odd / "python", odd / "python")
-    runtime_env.write_export(tmp_path, location)
+    environment.write_export(tmp_path, location)
     result = bash(f"set -eu; source {tmp_path / 'export'}; echo \"$PATH\"", {"PATH": "/bin"})
     assert result.stdout == f"{odd}/python/bin:/bin\n"
 
 
 def test_export_not_writable(tmp_path):
     location = PythonLocation(tmp_path, tmp_path)
-    assert runtime_env.write_export(tmp_path / "missing-dir", location)
-
-
-def test_link_app_dir(tmp_path):
-    build, app = tmp_path / "build", tmp_path / "app"
-    build.mkdir()
-    location = runtime_env.link_app_dir(build, app)
-    assert location.home == app / ".heroku/python"
-    assert os.readlink(app / ".heroku/python") == str(build / ".heroku/python")
-    # A stale link from an earlier build is replaced.
-    other = tmp_path / "build2"
-    other.mkdir()
-    runtime_env.link_app_dir(other, app)
-    assert os.readlink(app / ".heroku/python") == str(other / ".heroku/python")
-
-
-def test_link_app_dir_when_building_in_app(tmp_path):
-    location = runtime_env.link_app_dir(tmp_path, tmp_path)
-    assert location.home == location.install_dir and location.link_problem is None
-
-
-def test_link_app_dir_falls_back_to_the_build_dir(tmp_path):
-    build, app = tmp_path / "build", tmp_path / "app"
-    (app / ".heroku" / "python").mkdir(parents=True)
-    location = runtime_env.link_app_dir(build, app)
-    assert location.home == build / ".heroku/python"
-    assert "already exists" in location.link_problem
+    assert environment.write_export(tmp_path / "missing-dir", location)
 
 
 def test_build_env(tmp_path):
     location = PythonLocation(tmp_path / "i", tmp_path / "h")
-    env = runtime_env.build_env(location, {"PATH": "/usr/bin", "PYTHONPATH": "/evil", "PYTHONHOME": "/evil",
+    env = environment.build_env(location, {"PATH": "/usr/bin", "PYTHONPATH": "/evil", "PYTHONHOME": "/evil",
                                             "PYTHONSTARTUP": "/evil.py", "LD_LIBRARY_PATH": "/opt/lib", "KEEP": "1"})
     assert not any(name.startswith("PYTHON") and name != "PYTHONUNBUFFERED" for name in env)
     assert env["PATH"] == f"{tmp_path}/h/bin:/usr/bin"
@@ -135,20 +110,10 @@ def test_build_env(tmp_path):
     assert env["KEEP"] == "1"
 
 
-def test_rewrite_script_paths(tmp_path):
-    install = tmp_path / "build/.heroku/python"
-    (install / "bin").mkdir(parents=True)
-    (install / "bin/gunicorn").write_text(f"#!{install}/bin/python\nimport sys\n")
-    (install / "bin/python3").write_bytes(b"\x7fELF binary")
-    (install / "bin/python").symlink_to("python3")
-    runtime_env.rewrite_script_paths(PythonLocation(install, install))
-    assert (install / "bin/gunicorn").read_text() == "#!/app/.heroku/python/bin/python\nimport sys\n"
-    assert (install / "bin/python3").read_bytes() == b"\x7fELF binary"
-
-
 def test_profile_with_package_manager_settings(tmp_path):
-    profile = runtime_env.write_profile_script(
-        tmp_path, ("$HOME/.heroku/python/pipenv/bin",), {"PIPENV_SYSTEM": "1", "VIRTUAL_ENV": "$HOME/.heroku/python"})
+    from python_buildpack.pipenv import Pipenv
+
+    profile = environment.write_profile_scripts(tmp_path, Pipenv().environment(None))
     result = bash(f"set -eo pipefail; source {profile}; source {profile}; {show('PATH', 'VIRTUAL_ENV', 'PIPENV_SYSTEM')}",
                   profile_env(tmp_path))
     values = parse(result.stdout)
@@ -159,7 +124,8 @@ def test_profile_with_package_manager_settings(tmp_path):
 
 def test_export_with_package_manager_settings(tmp_path):
     location = PythonLocation(tmp_path / "i", tmp_path / "h")
-    runtime_env.write_export(tmp_path, location, ("/cache/uv/bin",), {"UV_PYTHON_DOWNLOADS": "never"})
+    extra = (Variable.in_build("PATH", "/cache/uv/bin", PREPEND), Variable.in_build("UV_PYTHON_DOWNLOADS", "never"))
+    environment.write_export(tmp_path, location, extra)
     result = bash(f"set -eu; source {tmp_path / 'export'}; echo \"$PATH $UV_PYTHON_DOWNLOADS\"", {"PATH": "/bin"})
     assert result.stdout == f"/cache/uv/bin:{tmp_path}/h/bin:/bin never\n"
 
@@ -171,7 +137,47 @@ def test_profile_and_export_set_pythonhome_over_a_stale_config_var(tmp_path, pro
     assert parse(result.stdout)["PYTHONHOME"] == f"{tmp_path}/.heroku/python"
 
     location = PythonLocation(tmp_path / "build/.heroku/python", tmp_path / "app/.heroku/python")
-    runtime_env.write_export(tmp_path, location)
+    environment.write_export(tmp_path, location)
     result = bash(f"set -euo pipefail; source {tmp_path / 'export'}; {show('PYTHONHOME')}",
                   {"PATH": "/usr/bin:/bin", "PYTHONHOME": "/nonexistent"})
     assert parse(result.stdout)["PYTHONHOME"] == f"{tmp_path}/app/.heroku/python"
+
+
+
+def test_generated_scripts_pass_shellcheck(tmp_path):
+    from test_shellcheck import shellcheck
+    from python_buildpack.pipenv import Pipenv
+
+    extra = Pipenv().environment(None) + (Variable.everywhere("NLTK_DATA", "{home}/nltk_data", FORCED),)
+    shellcheck(environment.profile_script(extra))
+    odd = PythonLocation(tmp_path / 'we"ird $dir`x', tmp_path / 'we"ird $dir`x')
+    shellcheck(environment.export_script(odd, extra))
+
+
+def test_each_variable_is_set_in_every_scope_the_table_gives(tmp_path):
+    """The build env, the export file and the profile script all come from
+    PYTHON_ENVIRONMENT: each variable is where the table says, nowhere else."""
+    location = PythonLocation(tmp_path / "i", tmp_path / "h")
+    build = environment.build_env(location, {"PATH": "/usr/bin"})
+    (tmp_path / "bp").mkdir()
+    environment.write_export(tmp_path / "bp", location)
+    exported = parse(bash(f"source {tmp_path / 'bp/export'}; env", {"PATH": "/usr/bin"}).stdout)
+    home = tmp_path / "home"
+    home.mkdir()
+    profile = environment.write_profile_scripts(home)
+    runtime = parse(bash(f"source {profile}; env", {"PATH": "/usr/bin", "HOME": str(home)}).stdout)
+    for variable in PYTHON_ENVIRONMENT:
+        for scope, values in ((BUILD, build), (LATER, exported), (RUNTIME, runtime)):
+            assert (variable.name in values) == (scope in variable.how or variable.name == "PATH"), (variable, scope)
+    assert build["C_INCLUDE_PATH"] == exported["C_INCLUDE_PATH"] == f"{tmp_path}/h/include"
+    assert build["PKG_CONFIG_PATH"] == exported["PKG_CONFIG_PATH"] == f"{tmp_path}/h/lib/pkgconfig"
+    assert build["PYTHONUNBUFFERED"] == exported["PYTHONUNBUFFERED"] == runtime["PYTHONUNBUFFERED"] == "1"
+    assert runtime["PYTHONHOME"] == f"{home}/.heroku/python" and "PYTHONHOME" not in build
+
+
+def test_a_variable_default_keeps_the_value_already_set(tmp_path):
+    location = PythonLocation(tmp_path, tmp_path)
+    assert environment.build_env(location, {"LANG": "de_DE.UTF-8"})["LANG"] == "C.UTF-8"  # forced in the build
+    default = Variable("GREETING", "hello", {BUILD: environment.DEFAULT})
+    assert environment.build_env(location, {"GREETING": "hi"}, (default,))["GREETING"] == "hi"
+    assert environment.build_env(location, {}, (default,))["GREETING"] == "hello"

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from python_buildpack import package_manager
+from python_buildpack import app_files, managers, tool_versions
 from python_buildpack.errors import BuildError
 
 
 def detect(tmp_path, *names, content=""):
     for name in names:
         (tmp_path / name).write_text(content)
-    return package_manager.detect(tmp_path)
+    return managers.detect(tmp_path)
 
 
 @pytest.mark.parametrize("name, manager", [
@@ -25,13 +25,13 @@ def test_symlinked_requirements(tmp_path):
     (tmp_path / "reqs").mkdir()
     (tmp_path / "reqs/prod.txt").write_text("flask")
     (tmp_path / "requirements.txt").symlink_to("reqs/prod.txt")
-    assert package_manager.detect(tmp_path).name == "pip"
+    assert managers.detect(tmp_path).name == "pip"
 
 
 def test_requirements_directory_is_an_error(tmp_path):
     (tmp_path / "requirements.txt").mkdir()
     with pytest.raises(BuildError) as error:
-        package_manager.detect(tmp_path)
+        managers.detect(tmp_path)
     assert (error.value.id, error.value.detail) == ("app-files::not-a-file", "requirements.txt")
 
 
@@ -65,7 +65,7 @@ def test_no_files_lists_the_directory(tmp_path):
     (tmp_path / "static").mkdir()
     (tmp_path / ".env").write_text("")
     with pytest.raises(BuildError) as error:
-        package_manager.detect(tmp_path)
+        managers.detect(tmp_path)
     assert error.value.id == "package-manager::none-found"
     assert "    .env\n    app.py\n    static/" in error.value.body
 
@@ -80,16 +80,16 @@ def test_setup_py_only(tmp_path, name):
 
 def test_pinned_versions(tmp_path):
     for tool in ("pip", "pipenv", "poetry", "uv"):
-        assert package_manager.pinned_version(tool).count(".") >= 1
+        assert tool_versions.pinned_version(tool).count(".") >= 1
     (tmp_path / "tool.txt").write_text("# comment\ntool==1.2.3  # pinned\n")
-    assert package_manager.pinned_version("tool", tmp_path) == "1.2.3"
+    assert tool_versions.pinned_version("tool", tmp_path) == "1.2.3"
     (tmp_path / "bad.txt").write_text("bad>=1\n")
     with pytest.raises(ValueError):
-        package_manager.pinned_version("bad", tmp_path)
+        tool_versions.pinned_version("bad", tmp_path)
 
 
 def test_file_fingerprint(tmp_path):
     (tmp_path / "a").write_text("1")
-    first = package_manager.file_fingerprint(tmp_path / "a", tmp_path / "missing")
+    first = app_files.fingerprint(tmp_path / "a", tmp_path / "missing")
     (tmp_path / "a").write_text("2")
-    assert package_manager.file_fingerprint(tmp_path / "a", tmp_path / "missing") != first
+    assert app_files.fingerprint(tmp_path / "a", tmp_path / "missing") != first

@@ -1,0 +1,45 @@
+"""What one run of bin/compile knows before it installs anything: its
+directories, the stack, the settings, the cache and the report it keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from .cache import BuildCache
+from .config_vars import BuildConfig
+from .download import Timeouts
+from .report import BuildReport
+from .stack import Stack
+
+
+@dataclass(frozen=True)
+class BuildDirs:
+    build: Path
+    cache: Path
+    env: Path
+    buildpack: Path
+
+    @property
+    def for_hooks(self) -> dict[str, Path]:
+        """Exported to the app's hooks and build-time code, as the classic buildpack does."""
+        return {"BUILD_DIR": self.build, "CACHE_DIR": self.cache, "ENV_DIR": self.env}
+
+
+@dataclass(frozen=True)
+class Build:
+    dirs: BuildDirs
+    stack: Stack
+    config: BuildConfig
+    cache: BuildCache
+    timeouts: Timeouts
+    # The build system's environment, as bin/compile was given it.
+    environ: Mapping[str, str]
+    report: BuildReport
+    # bin/test-compile (Heroku CI): the test dependencies too, no collectstatic.
+    install_test: bool = False
+
+    @property
+    def app_dir(self) -> Path:
+        return self.dirs.build

@@ -1,0 +1,127 @@
+"""The build report: what bin/compile did, for bin/report to print.
+
+Heroku's build system runs bin/report after every build, successful or not,
+and keeps the JSON it prints. compile records each fact as soon as it is
+known, rewriting a small JSON file (atomically) in the build dir, so a build
+that fails, or is killed halfway, still leaves a report of how far it got.
+
+Only the buildpack's own facts are recorded: versions, names, ids, reasons
+and durations. Never a config var, a URL or a command's output, so the
+report can't hold a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from . import app_files
+
+BUILDPACK_VERSION = "0.10.0"
+# Beside the app's Python, not among the app's own files.
+REPORT_PATH = Path(".heroku") / "python-buildpack-report.json"
+# Where the report goes when the app's .heroku isn't a directory of its own
+# (a symbolic link must never be written through): the build cache.
+FALLBACK_NAME = "python-buildpack-report.json"
+# Unreadably large means it isn't ours.
+_LIMIT = 256 * 1024
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+
+class BuildReport:
+    """Facts about one build, written to disk as they are recorded."""
+
+    def __init__(self, build_dir: Path, cache_dir: Path, clock=time.monotonic):
+        self._paths = (build_dir / REPORT_PATH, cache_dir / FALLBACK_NAME)
+        self._clock = clock
+        self._started = clock()
+        self._step: Optional[tuple[str, float]] = None
+        self.data: dict[str, Any] = {
+            "buildpack_version": BUILDPACK_VERSION,
+            "status": RUNNING,
+            "steps": {},
+        }
+        for path in self._paths:
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()  # an older build's: it must never pass for this one's
+        self._write()
+
+    def record(self, **facts: Any) -> None:
+        self.data.update(facts)
+        self._write()
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time a step of the build; one that never ends is named in the report."""
+        started = self._clock()
+        self.record(current_step=name)
+        yield
+        self.data["steps"][name] = round(self._clock() - started, 3)
+        self.data.pop("current_step", None)
+        self._write()
+
+    def finish(self, error_id: Optional[str] = None, detail: str = "") -> None:
+        """The build's outcome; `error_id` when it failed."""
+        self.data["duration"] = round(self._clock() - self._started, 3)
+        if error_id is None:
+            self.data["status"] = SUCCEEDED
+        else:
+            self.data["status"] = FAILED
+            self.data["error"] = {"id": error_id, "detail": detail[:200]}
+        self._write()
+
+    def _write(self) -> None:
+        """Best effort: the report never fails the build."""
+        text = json.dumps(self.data, indent=2, sort_keys=False) + "\n"
+        for path in self._paths:
+            if _write_inside(path, text):
+                return
+
+
+def _write_inside(path: Path, text: str) -> bool:
+    """Write `path` by renaming a complete file into place, only if its
+    directory is a real directory (created if missing), never a link."""
+    directory = path.parent
+    try:
+        if not os.path.lexists(directory):
+            directory.mkdir()
+        if not stat.S_ISDIR(os.lstat(directory).st_mode):
+            return False
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".report-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def read(build_dir: Path, cache_dir: Optional[Path]) -> Optional[dict[str, Any]]:
+    """The last build's report, or None when there is none (or it isn't ours)."""
+    paths = [build_dir / REPORT_PATH] + ([cache_dir / FALLBACK_NAME] if cache_dir else [])
+    for path in paths:
+        text = app_files.read_small_text(path, _LIMIT)
+        if text is None:
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and "buildpack_version" in data:
+            return data
+    return None

@@ -1,0 +1,24 @@
+"""What is installed in a Python environment (the app's, or a tool's venv),
+read from its site-packages without running its Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+# Where a distribution's metadata lives, relative to an environment's prefix.
+SITE_PACKAGES = "lib/python3*/site-packages"
+
+
+def installed_version(prefix: Path, package: str, pattern: str = SITE_PACKAGES) -> Optional[str]:
+    """The version of `package` installed in the environment at `prefix`
+    (`pattern`: where its site-packages is; "." for a `pip --target` dir)."""
+    where = f"{pattern}/" if pattern != "." else ""
+    for dist_info in prefix.glob(f"{where}{package}-*.dist-info"):
+        return dist_info.name[len(f"{package}-"):-len(".dist-info")]
+    return None
+
+
+def has_module(prefix: Path, module: str) -> bool:
+    """Whether the environment at `prefix` has the top-level package `module`."""
+    return any(prefix.glob(f"{SITE_PACKAGES}/{module}/__init__.py"))

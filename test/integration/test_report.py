@@ -1,0 +1,52 @@
+"""bin/report after real builds: what a successful, a failed and a killed
+build report. (Every failing build in the suite also checks its error id
+through bin/report: see test_builds.failed.)"""
+
+from __future__ import annotations
+
+from test_builds import failed, ok
+
+
+def test_successful_builds_report_what_they_did(herokuish, fixture_app, runtime_archives):
+    version = runtime_archives.versions["3.12"]
+    first = herokuish.build(fixture_app("flask_app"))
+    ok(first)
+    report = first.report
+    assert report["status"] == "succeeded" and report["buildpack_version"]
+    assert report["stack"] == herokuish.stack_name and report["arch"] in ("amd64", "arm64")
+    assert report["python"] == {"version": version, "requested": "3.12", "origin": ".python-version"}
+    assert report["package_manager"]["name"] == "pip" and report["package_manager"]["version"]
+    assert report["cache"] == {"status": "empty", "reasons": []}
+    assert report["dependencies_install_skipped"] is False
+    steps = report["steps"]
+    assert list(steps)[:4] == ["pre_compile", "python_version", "python", "package_manager"]
+    assert all(isinstance(seconds, float) and seconds >= 0 for seconds in steps.values())
+    assert report["duration"] >= sum(steps.values()) - 0.01
+
+    second = herokuish.build(fixture_app("flask_app"))
+    ok(second)
+    assert second.report["cache"]["status"] == "reused"
+    assert second.report["dependencies_install_skipped"] is True
+
+    third = herokuish.build(fixture_app("flask_app", {"requirements.txt": "flask==3.1.0\ngunicorn\n"}))
+    ok(third)
+    assert third.report["cache"] == {"status": "discarded", "reasons": ["The contents of requirements.txt changed"]}
+
+
+def test_a_failed_build_reports_its_error_id_and_no_secret(herokuish, fixture_app):
+    herokuish.config["SECRET_TOKEN"] = "s3cr3t-value"
+    outcome = herokuish.build(fixture_app("minimal_app", {".python-version": "3.8\n"}))
+    failed(outcome, "python-version::eol")
+    assert outcome.report["error"]["detail"] == "3.8"
+    assert "s3cr3t-value" not in outcome.report_result.output
+
+
+def test_a_killed_build_still_reports_how_far_it_got(herokuish, fixture_app):
+    # The pre_compile hook kills the buildpack's process (its parent), as an
+    # out-of-memory kill or a cancelled build would.
+    hook = "#!/usr/bin/env bash\nkill -KILL $PPID\nsleep 1\n"
+    outcome = herokuish.build(fixture_app("minimal_app", {"bin/pre_compile": hook}))
+    assert outcome.compile.returncode != 0
+    assert outcome.report["status"] == "running"
+    assert outcome.report["current_step"] == "pre_compile"
+    assert outcome.report["stack"] == herokuish.stack_name

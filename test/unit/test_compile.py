@@ -1,0 +1,79 @@
+"""compile.py's decisions, with fakes: whether the dependency install runs,
+what a restored install that doesn't run means, and what the report says."""
+
+from __future__ import annotations
+
+from python_buildpack import compile as compile_module
+from python_buildpack import python_runtime, report
+from python_buildpack.cache import CacheKey, DependenciesKey, Restored, RuntimeKey
+from python_buildpack.package_manager import PackageManager
+from python_buildpack.python_runtime import PythonChoice
+from python_buildpack.python_version import RequestedVersion
+from python_buildpack.runtime_mirror import mirror_from
+from conftest import fake_install, make_context
+
+
+class FakeManager(PackageManager):
+    name = label = "fake"
+    file_name = "requirements.txt"
+    version = "1.0"
+
+    def __init__(self):
+        self.installs = 0
+
+    def install_dependencies(self, context):
+        self.installs += 1
+
+
+def context_for(tmp_path):
+    return make_context(tmp_path, fake_install(tmp_path))
+
+
+def test_unchanged_dependencies_skip_the_install(tmp_path, capsys):
+    context, manager = context_for(tmp_path), FakeManager()
+    compile_module.install_dependencies(context, manager, Restored(True, dependencies_unchanged=True), None)
+    assert manager.installs == 0
+    assert "Skipping dependency install: requirements.txt and the cached install are unchanged" in capsys.readouterr().out
+    assert report.read(context.build_dir, None)["dependencies_install_skipped"] is True
+
+
+def test_local_sources_install_again_even_when_unchanged(tmp_path, capsys):
+    context, manager = context_for(tmp_path), FakeManager()
+    restored = Restored(True, dependencies_unchanged=True)
+    compile_module.install_dependencies(context, manager, restored, "requirements.txt has an editable requirement")
+    assert manager.installs == 1
+    assert "The install runs again since requirements.txt has an editable requirement." in capsys.readouterr().out
+    assert report.read(context.build_dir, None)["dependencies_install_skipped"] is False
+
+
+def test_changed_or_missing_dependencies_are_installed(tmp_path):
+    context, manager = context_for(tmp_path), FakeManager()
+    compile_module.install_dependencies(context, manager, Restored(True, dependencies_unchanged=False), None)
+    compile_module.install_dependencies(context, manager, Restored(False), None)
+    assert manager.installs == 2
+
+
+def test_a_restored_python_that_doesnt_run_is_replaced(tmp_path, monkeypatch, capsys):
+    context, manager = context_for(tmp_path), FakeManager()
+    choice = PythonChoice(RequestedVersion("3.12", ".python-version"), "3.12.1", mirror_from(None), None)
+    key = CacheKey(RuntimeKey("heroku-24", "amd64", "3.12.1"), DependenciesKey("fake", "1.0", "abc"))
+    installed = []
+    monkeypatch.setattr(context.build.cache, "restore", lambda *args: Restored(True, True, status="reused"))
+    monkeypatch.setattr(python_runtime, "python_works", lambda home, env: False)
+    monkeypatch.setattr(python_runtime, "install", lambda *args: installed.append(args))
+    restored = compile_module.install_python(context, choice, key, manager)
+    assert not restored.reused and not restored.dependencies_unchanged and len(installed) == 1
+    assert "- The cached Python install doesn't run" in capsys.readouterr().out
+    assert report.read(context.build_dir, None)["cache"] == {
+        "status": "discarded", "reasons": ["The cached Python install doesn't run"]}
+
+
+def test_a_working_restored_python_is_used(tmp_path, monkeypatch, capsys):
+    context, manager = context_for(tmp_path), FakeManager()
+    choice = PythonChoice(RequestedVersion("3.12", ".python-version"), "3.12.1", mirror_from(None), None)
+    key = CacheKey(RuntimeKey("heroku-24", "amd64", "3.12.1"), DependenciesKey("fake", "1.0", "abc"))
+    monkeypatch.setattr(context.build.cache, "restore", lambda *args: Restored(True, True, status="reused"))
+    monkeypatch.setattr(python_runtime, "python_works", lambda home, env: True)
+    monkeypatch.setattr(python_runtime, "install", lambda *args: (_ for _ in ()).throw(AssertionError("downloaded")))
+    assert compile_module.install_python(context, choice, key, manager).reused
+    assert "Using cached install of Python 3.12.1" in capsys.readouterr().out
