@@ -49,3 +49,14 @@ def make_context(tmp_path, location, env=None, **build_options):
     from python_buildpack.package_manager import InstallContext
 
     return InstallContext(make_build(tmp_path, **build_options), location, dict(env or {"PATH": "/usr/bin"}))
+
+
+def config_with(tmp_path, values):
+    """The BuildConfig of an env dir holding these config vars."""
+    from python_buildpack.config_vars import BuildConfig
+
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    for name, value in values.items():
+        (env_dir / name).write_text(value)
+    return BuildConfig(env_dir, {"PATH": "/usr/bin:/bin"})

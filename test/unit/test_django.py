@@ -78,3 +78,17 @@ def test_no_django_no_warning(app, capsys):
         path.unlink() if path.is_file() else path.rmdir()
     run(app)
     assert capsys.readouterr() == ("", "")
+
+
+def test_find_manage_py_prefers_the_shallowest(tmp_path):
+    assert django.find_manage_py(tmp_path) is None
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "c" / "manage.py").write_text("")  # three levels down: too deep
+    assert django.find_manage_py(tmp_path) is None
+    (tmp_path / "a" / "b" / "manage.py").write_text("")
+    assert django.find_manage_py(tmp_path) == tmp_path / "a" / "b" / "manage.py"
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "manage.py").write_text("")
+    assert django.find_manage_py(tmp_path) == tmp_path / "src" / "manage.py"
+    (tmp_path / "manage.py").write_text("")
+    assert django.find_manage_py(tmp_path) == tmp_path / "manage.py"

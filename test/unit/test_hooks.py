@@ -3,24 +3,8 @@ from __future__ import annotations
 import pytest
 
 from python_buildpack import hooks
-from python_buildpack.config_vars import BuildConfig
 from python_buildpack.errors import BuildError
-
-
-def config_with(tmp_path, values):
-    env_dir = tmp_path / "env"
-    env_dir.mkdir()
-    for name, value in values.items():
-        (env_dir / name).write_text(value)
-    return BuildConfig(env_dir, {"PATH": "/usr/bin:/bin"})
-
-
-def test_app_config_leaves_out_protected_names_and_odd_values(tmp_path):
-    config = config_with(tmp_path, {"SECRET_KEY": "s3cret\n", "PATH": "/evil", "LD_PRELOAD": "/evil.so",
-                                    "CACHE_DIR": "/elsewhere", "BINARY": "a\0b", "not-a-name": "x"})
-    found = config.app_config()
-    assert found.values == {"SECRET_KEY": "s3cret"}
-    assert found.protected == ["CACHE_DIR", "LD_PRELOAD", "PATH"] and found.skipped == {}
+from conftest import config_with
 
 
 def test_app_environment_adds_the_build_dirs(tmp_path):
