@@ -60,3 +60,32 @@ def config_with(tmp_path, values):
     for name, value in values.items():
         (env_dir / name).write_text(value)
     return BuildConfig(env_dir, {"PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture
+def context(tmp_path):
+    """An InstallContext whose config vars hold a private index's secret for
+    each of pip, uv and Poetry, and one that no install may see."""
+    location = fake_install(tmp_path, "pip-24.0-py3-none-any.whl")
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    for name, value in {
+        "PIP_EXTRA_INDEX_URL": "https://u:pip-secret@pypi.example.com/simple",
+        "UV_INDEX_URL": "https://u:uv-secret@pypi.example.com/simple",
+        "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": "poetry-secret",
+        "DATABASE_URL": "postgres://not-for-installs",
+    }.items():
+        (env_dir / name).write_text(value + "\n")
+    return make_context(tmp_path, location, env_dir=env_dir)
+
+
+def recorded(fp, stdout="", returncode=0):
+    """Every command run (pytest-subprocess), as (args, env) pairs."""
+    calls = []
+
+    def callback(process):
+        calls.append((process.args, process.kwargs["env"]))
+        process._finish_process()  # a callback replaces pytest-subprocess's own finishing
+
+    fp.register([fp.any()], stdout=stdout, returncode=returncode, callback=callback)
+    return calls

@@ -1,0 +1,81 @@
+"""uv: its command lines, environment and errors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from python_buildpack import environment
+from python_buildpack.errors import BuildError
+from python_buildpack.uv import Uv
+from conftest import recorded
+
+
+def test_install_command_gets_the_index_config_vars(context, fp, capsys):
+    calls = recorded(fp, stdout="installed\n")
+    Uv().install_dependencies(context)
+    ((args, env),) = calls
+    assert args == ["uv", "sync", "--locked", "--no-default-groups", "--compile-bytecode", "--no-progress",
+                    "--color=never"]
+    assert "uv-secret" in env["UV_INDEX_URL"]
+    assert "DATABASE_URL" not in env
+    out = capsys.readouterr().out
+    assert "uv-secret" not in out and "       installed" in out
+
+
+@pytest.mark.parametrize("output, error_id", [
+    ("error: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided.\n", "uv-lock::outdated"),
+    ("error: No solution found\n", "install-dependencies::uv"),
+])
+def test_install_failures(context, fp, output, error_id):
+    recorded(fp, stdout=output, returncode=1)
+    with pytest.raises(BuildError) as error:
+        Uv().install_dependencies(context)
+    assert error.value.id == error_id
+
+
+def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
+    manager = Uv()
+
+    def make_binary(process):
+        target = Path(process.args[process.args.index("--target") + 1])
+        (target / "bin").mkdir(parents=True)
+        (target / "bin" / "uv").write_text("")
+        (target / f"uv-{manager.version}.dist-info").mkdir()
+        process._finish_process()
+
+    fp.register([fp.any()], callback=make_binary)
+    manager.install_tool(context)
+    assert f"-----> Installing uv {manager.version}" in capsys.readouterr().out
+    assert (context.build.cache.root / "uv" / "bin" / "uv").exists()
+    manager.install_tool(context)
+    assert f"-----> Using cached uv {manager.version}" in capsys.readouterr().out
+    assert len(fp.calls) == 1
+
+
+def test_uv_install_failure_leaves_nothing(context, fp):
+    fp.register([fp.any()], stdout="ERROR: No matching distribution found for uv", returncode=1)
+    with pytest.raises(BuildError) as error:
+        Uv().install_tool(context)
+    assert (error.value.id, error.value.detail) == ("install-package-manager::uv", Uv().version)
+    assert not (context.build.cache.root / "uv").exists()
+
+
+def test_uv_environment(context):
+    context.location.install_dir.mkdir(parents=True, exist_ok=True)
+    tool_env = Uv().environment(context)
+    env = environment.build_env(context.location, {"PATH": "/usr/bin"}, tool_env)
+    assert env["UV_PROJECT_ENVIRONMENT"] == str(context.location.home)
+    assert env["UV_PYTHON_DOWNLOADS"] == "never"
+    assert env["UV_LINK_MODE"] == "hardlink"  # same file system here
+    assert env["PATH"].startswith(f"{context.build.cache.root / 'uv' / 'bin'}:")
+    assert not any(environment.RUNTIME in variable.how for variable in tool_env)  # uv stays out of the slug
+
+
+def test_test_builds_install_the_dev_dependencies(context, fp):
+    context.build = replace(context.build, install_test=True)
+    calls = recorded(fp)
+    Uv().install_dependencies(context)
+    assert calls[0][0] == ["uv", "sync", "--locked", "--compile-bytecode", "--no-progress", "--color=never"]
