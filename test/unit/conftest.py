@@ -89,3 +89,21 @@ def recorded(fp, stdout="", returncode=0):
 
     fp.register([fp.any()], stdout=stdout, returncode=returncode, callback=callback)
     return calls
+
+
+# A pyproject.toml with both Python ranges, requires-python and Poetry's.
+POETRY_PYPROJECT = "[project]\nname = 'x'\nrequires-python = '>=3.11'\n[tool.poetry.dependencies]\npython = '^3.12'\n"
+
+
+def pep440(text):
+    """requires-python = `text`, read as PEP 440."""
+    from python_buildpack import python_range
+
+    return python_range.pep440("requires-python", text)
+
+
+def poetry(text, key="[tool.poetry.dependencies] python"):
+    """`key` = `text`, read in Poetry's constraint syntax."""
+    from python_buildpack import python_range
+
+    return python_range.poetry(key, text)

@@ -6,7 +6,7 @@ import pytest
 
 from python_buildpack import pip
 from python_buildpack.errors import BuildError
-from conftest import fake_install, make_context
+from conftest import POETRY_PYPROJECT, fake_install, make_context
 
 
 def inspect(tmp_path, files):
@@ -177,3 +177,14 @@ def test_index_settings_come_from_config_vars(tmp_path):
     config = BuildConfig(tmp_path, {"PIP_INDEX_URL": "https://build-env/simple", "PIP_TRUSTED_HOST": ""})
     assert bundled_pip.pip_settings(config) == {"PIP_EXTRA_INDEX_URL": "https://extra/simple",
                                                 "PIP_INDEX_URL": "https://build-env/simple"}
+
+
+def test_pip_reads_requires_python_only_when_no_file_names_a_version(tmp_path):
+    from python_buildpack.pip import Pip
+
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    (tmp_path / ".python-version").write_text("3.12\n")
+    assert Pip().python_ranges(tmp_path) == () and not Pip().enforces_python_range
+    (tmp_path / ".python-version").unlink()
+    (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
+    assert [r.text for r in Pip().python_ranges(tmp_path)] == [">=3.11"]

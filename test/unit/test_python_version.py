@@ -7,6 +7,7 @@ import pytest
 
 from python_buildpack import python_version as pv
 from python_buildpack.errors import BuildError
+from conftest import pep440, poetry
 
 
 def requested(tmp_path: Path, versions, files: dict[str, bytes | str], cached: str | None = None):
@@ -191,3 +192,93 @@ def test_data_file_is_consistent():
     assert set(versions.deprecated) <= set(versions.latest_patch)
     for major, latest in data["latest_patch"].items():
         assert latest.rsplit(".", 1)[0] == major and pv.is_valid_version(latest)
+
+
+# --- pyproject.toml's ranges: choosing a version, and checking the one chosen ---
+
+
+@pytest.mark.parametrize("spec, cached, expected", [
+    (">=3.11", None, "3.14"),
+    (">=3.11,<3.13", None, "3.12"),
+    ("==3.12.*", None, "3.12"),
+    ("~=3.11.0", None, "3.11"),
+    (">=3.11", "3.12", "3.12"),
+    (">=3.13", "3.12", "3.14"),
+    (">=3.10,<3.12.5,!=3.11.*", None, "3.12.4"),
+    (">=3.10,<3.11", None, "3.10"),
+    ("<3.12.5,>=3.12", None, "3.12.4"),
+])
+def test_version_for_requires_python(versions, spec, cached, expected):
+    requested = pv.version_for_ranges([pep440(spec)], versions, cached)
+    assert (requested.text, requested.origin) == (expected, "pyproject.toml")
+    assert requested.detail == f"requires-python '{spec}' in pyproject.toml allows"
+    assert requested.kept_from_cache == (cached == expected)
+
+
+@pytest.mark.parametrize("constraint, cached, expected", [
+    ("^3.12", None, "3.14"),
+    ("~3.12", None, "3.12"),
+    ("3.12.*", None, "3.12"),
+    (">=3.11 <3.14", None, "3.13"),
+    (">=3.11,<3.14", "3.11", "3.11"),
+    ("^3.10 || ^3.13", "3.12", "3.12"),
+    ("~3.11 || ~3.13", "3.12", "3.13"),
+    ("*", None, "3.14"),
+    # A bare version is exact to Poetry: 3.12 is 3.12.0.
+    ("3.12", None, "3.12.0"),
+])
+def test_version_for_poetry_python(versions, constraint, cached, expected):
+    requested = pv.version_for_ranges([poetry(constraint)], versions, cached)
+    assert requested.text == expected
+    assert requested.detail == f"[tool.poetry.dependencies] python '{constraint}' in pyproject.toml allows"
+
+
+def test_version_for_both_poetry_ranges(versions):
+    ranges = [poetry(">=3.11", "requires-python"), poetry("~3.12")]
+    requested = pv.version_for_ranges(ranges, versions, "3.13")
+    assert requested.text == "3.12"
+    assert pv.describe_choice(requested) == (
+        "Using Python 3.12, the newest that requires-python '>=3.11' and [tool.poetry.dependencies] python "
+        "'~3.12' in pyproject.toml allow (no .python-version file)"
+    )
+
+
+@pytest.mark.parametrize("ranges, detail", [
+    ([pep440("<3.9")], "<3.9"),
+    ([pep440(">=4")], ">=4"),
+    ([poetry("^2.7")], "^2.7"),
+    ([poetry("<3.12", "requires-python"), poetry("^3.12")], "<3.12,^3.12"),
+])
+def test_unsatisfiable_ranges(versions, ranges, detail):
+    with pytest.raises(BuildError) as error:
+        pv.version_for_ranges(ranges, versions, None)
+    assert (error.value.id, error.value.detail) == ("pyproject-toml::unsatisfiable-python-range", detail)
+    assert "Python 3.10 to 3.14" in error.value.body
+
+
+def test_ranges_come_after_version_files_and_before_the_cache(tmp_path, versions):
+    ranges = [pep440(">=3.12")]
+    assert pv.read_requested_version(tmp_path, versions, "3.11.2", pv.VersionSources(tuple(ranges))).text == "3.14"
+    (tmp_path / ".python-version").write_text("3.13\n")
+    assert pv.read_requested_version(tmp_path, versions, None, pv.VersionSources(tuple(ranges))).origin == ".python-version"
+
+
+def test_check_ranges():
+    requested = pv.RequestedVersion("3.12", ".python-version")
+    pv.check_ranges(requested, "3.12.1", [pep440(">=3.12")], "uv lock")
+    with pytest.raises(BuildError) as error:
+        pv.check_ranges(pv.RequestedVersion("3.11", ".python-version"), "3.11.14",
+                        [poetry(">=3.11", "requires-python"), poetry("^3.12")], "poetry lock")
+    assert (error.value.id, error.value.detail) == ("pyproject-toml::python-version-conflict", "3.11.14")
+    assert error.value.body.startswith(
+        ".python-version asks for Python 3.11 (3.11.14), but pyproject.toml's\n"
+        "[tool.poetry.dependencies] python = '^3.12' doesn't allow it."
+    )
+    assert "the version in .python-version, or\n[tool.poetry.dependencies] python in pyproject.toml" in error.value.body
+    assert "'poetry lock'" in error.value.body and "Note:" not in error.value.body
+
+
+def test_check_ranges_explains_a_bare_poetry_version():
+    with pytest.raises(BuildError) as error:
+        pv.check_ranges(pv.RequestedVersion("3.12", ".python-version"), "3.12.14", [poetry("3.12")], "poetry lock")
+    assert "'3.12' allows\nPython 3.12.0 only. For any 3.12 release, write '3.12.*' or '~3.12'." in error.value.body

@@ -10,7 +10,7 @@ import pytest
 from python_buildpack import environment
 from python_buildpack.errors import BuildError
 from python_buildpack.uv import Uv
-from conftest import recorded
+from conftest import POETRY_PYPROJECT, recorded
 
 
 def test_install_command_gets_the_index_config_vars(context, fp, capsys):
@@ -79,3 +79,30 @@ def test_test_builds_install_the_dev_dependencies(context, fp):
     calls = recorded(fp)
     Uv().install_dependencies(context)
     assert calls[0][0] == ["uv", "sync", "--locked", "--compile-bytecode", "--no-progress", "--color=never"]
+
+
+def test_unreadable_uv_lockfile(tmp_path):
+    (tmp_path / "uv.lock").mkdir()
+    with pytest.raises(BuildError) as error:
+        Uv().dependencies(tmp_path)
+    assert (error.value.id, error.value.detail) == ("app-files::unreadable", "uv.lock")
+
+
+def test_uv_dependencies(tmp_path):
+    (tmp_path / "uv.lock").write_text('[[package]]\nname = "flask"\nsource = { registry = "https://pypi.org/simple" }\n')
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    assert Uv().dependencies(tmp_path).reinstall_reason is None
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n[build-system]\nrequires = ['hatchling']\n")
+    assert "project itself" in Uv().dependencies(tmp_path).reinstall_reason
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    (tmp_path / "uv.lock").write_text('[[package]]\nname = "lib"\nsource = { editable = "libs/lib" }\n')
+    assert "local paths or version control" in Uv().dependencies(tmp_path).reinstall_reason
+
+
+def test_uv_reads_requires_python_as_pep_440(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nrequires-python = '^3.12'\n")
+    with pytest.raises(BuildError) as error:
+        Uv().python_ranges(tmp_path)
+    assert (error.value.id, error.value.detail) == ("pyproject-toml::invalid-python-range", "requires-python")
+    (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
+    assert [r.text for r in Uv().python_ranges(tmp_path)] == [">=3.11"]
