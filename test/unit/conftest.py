@@ -107,3 +107,12 @@ def poetry(text, key="[tool.poetry.dependencies] python"):
     from python_buildpack import python_range
 
     return python_range.poetry(key, text)
+
+
+def classic_cache(tmp_path, content: str):
+    """A cache dir as the classic buildpack left it, its .heroku/python-version holding `content`."""
+    from python_buildpack.cache import BuildCache
+
+    (tmp_path / ".heroku").mkdir(parents=True)
+    (tmp_path / ".heroku" / "python-version").write_text(content)
+    return BuildCache(tmp_path)

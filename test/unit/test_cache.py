@@ -549,3 +549,42 @@ def test_a_build_killed_while_restoring_or_saving_leaves_a_usable_cache(tmp_path
             shutil.copytree(template, target, symlinks=True)
         assert cache.save(KEY, target) is None
         assert BuildCache(cache_dir).restore(KEY, target.with_name("again")).reused
+
+
+# --- the classic buildpack's cache: its .heroku/python-version ---
+
+from python_buildpack.cache import StickyVersion, read_classic_python_version
+from conftest import classic_cache
+
+
+@pytest.mark.parametrize("content, version", [
+    ("python-3.12.7\n", "3.12.7"),
+    ("  python-3.11.10  \n", "3.11.10"),
+    ("pypy3.10-7.3.17\n", None),
+    ("python-3.12\n", None),
+    ("3.12.7\n", None),
+    ("python-3.12.7\npython-3.13.0\n", None),
+    ("", None),
+])
+def test_classic_version_file(tmp_path, content, version):
+    (tmp_path / "python-version").write_text(content)
+    assert read_classic_python_version(tmp_path / "python-version") == version
+
+
+def test_classic_version_unreadable(tmp_path):
+    (tmp_path / "python-version").write_bytes(b"\xff\xfe3\x00")
+    assert read_classic_python_version(tmp_path / "python-version") is None
+    assert read_classic_python_version(tmp_path / "missing") is None
+
+
+def test_sticky_version_prefers_this_buildpacks(tmp_path):
+    cache = classic_cache(tmp_path, "python-3.11.9\n")
+    assert cache.sticky_python_version() == StickyVersion("3.11.9", from_classic_buildpack=True)
+    cache.root.mkdir()
+    cache.version_path.write_text("3.13.2\n")
+    assert cache.sticky_python_version() == StickyVersion("3.13.2")
+
+
+def test_no_sticky_version(tmp_path):
+    assert BuildCache(tmp_path).sticky_python_version() is None
+    assert classic_cache(tmp_path, "pypy3.10-7.3.17").sticky_python_version() is None

@@ -168,17 +168,6 @@ def test_install_dependencies_failure(location, fp, tmp_path, capsys):
     assert "Could not find a version" in capsys.readouterr().out
 
 
-def test_index_settings_come_from_config_vars(tmp_path):
-    from python_buildpack import bundled_pip
-    from python_buildpack.config_vars import BuildConfig
-
-    (tmp_path / "PIP_EXTRA_INDEX_URL").write_text("https://extra/simple\n")
-    (tmp_path / "PIP_REQUIRE_VIRTUALENV").write_text("1\n")
-    config = BuildConfig(tmp_path, {"PIP_INDEX_URL": "https://build-env/simple", "PIP_TRUSTED_HOST": ""})
-    assert bundled_pip.pip_settings(config) == {"PIP_EXTRA_INDEX_URL": "https://extra/simple",
-                                                "PIP_INDEX_URL": "https://build-env/simple"}
-
-
 def test_pip_reads_requires_python_only_when_no_file_names_a_version(tmp_path):
     from python_buildpack.pip import Pip
 

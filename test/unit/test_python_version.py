@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from python_buildpack import python_version as pv
 from python_buildpack.errors import BuildError
-from conftest import pep440, poetry
+from conftest import classic_cache, pep440, poetry
 
 
 def requested(tmp_path: Path, versions, files: dict[str, bytes | str], cached: str | None = None):
@@ -282,3 +283,15 @@ def test_check_ranges_explains_a_bare_poetry_version():
     with pytest.raises(BuildError) as error:
         pv.check_ranges(pv.RequestedVersion("3.12", ".python-version"), "3.12.14", [poetry("3.12")], "poetry lock")
     assert "'3.12' allows\nPython 3.12.0 only. For any 3.12 release, write '3.12.*' or '~3.12'." in error.value.body
+
+
+def test_classic_cache_gives_the_major_and_the_log_says_so(tmp_path, versions):
+    cache = classic_cache(tmp_path / "cache", "python-3.12.4\n")
+    (tmp_path / "app").mkdir()
+    requested = pv.read_requested_version(tmp_path / "app", versions, cache.sticky_python_version().version)
+    assert requested == pv.RequestedVersion("3.12", pv.ORIGIN_CACHED)
+    described = pv.describe_choice(replace(requested, detail=pv.CLASSIC_BUILDPACK))
+    assert described == ("No Python version was specified. Using the same major version as the last build "
+                         "(made by the classic Python buildpack): Python 3.12")
+    assert pv.describe_choice(requested) == (
+        "No Python version was specified. Using the same major version as the last build: Python 3.12")
