@@ -26,8 +26,8 @@ from . import app_files
 BUILDPACK_VERSION = "0.10.0"
 # Beside the app's Python, not among the app's own files.
 REPORT_PATH = Path(".heroku") / "python-buildpack-report.json"
-# Where the report goes when the app's .heroku isn't a directory of its own
-# (a symbolic link must never be written through): the build cache.
+# Where the report goes while the app's .heroku isn't a directory of its own
+# (not made yet; a symbolic link, never written through): the build cache.
 FALLBACK_NAME = "python-buildpack-report.json"
 # Unreadably large means it isn't ours.
 _LIMIT = 256 * 1024
@@ -51,9 +51,7 @@ class BuildReport:
             "steps": {},
         }
         for path in self._paths:
-            with contextlib.suppress(OSError):
-                if path.is_file() and not path.is_symlink():
-                    path.unlink()  # an older build's: it must never pass for this one's
+            _remove_file(path)  # an older build's: it must never pass for this one's
         self._write()
 
     def record(self, **facts: Any) -> None:
@@ -81,20 +79,29 @@ class BuildReport:
         self._write()
 
     def _write(self) -> None:
-        """Best effort: the report never fails the build."""
+        """Best effort: the report never fails the build. In the app's
+        .heroku once it is there (the build never makes it before the app's
+        pre_compile hook has run), else in the cache; only the newest copy
+        is kept."""
         text = json.dumps(self.data, indent=2, sort_keys=False) + "\n"
-        for path in self._paths:
+        for index, path in enumerate(self._paths):
             if _write_inside(path, text):
+                for other in self._paths[index + 1:]:
+                    _remove_file(other)
                 return
+
+
+def _remove_file(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            path.unlink()
 
 
 def _write_inside(path: Path, text: str) -> bool:
     """Write `path` by renaming a complete file into place, only if its
-    directory is a real directory (created if missing), never a link."""
+    directory is a real directory, never through a link."""
     directory = path.parent
     try:
-        if not os.path.lexists(directory):
-            directory.mkdir()
         if not stat.S_ISDIR(os.lstat(directory).st_mode):
             return False
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=".report-")

@@ -226,9 +226,13 @@ def test_a_build_killed_while_using_the_cache(herokuish, fixture_app, stack, cac
     builder.join(60)
     assert outcomes, "the killed build didn't end"
     if signum == signal.SIGTERM:
-        failed(outcomes[0], "The build was interrupted.")
+        failed(outcomes[0], "build::interrupted")
     else:
+        # Killed outright: bin/report still says how far the build got.
         assert outcomes[0].compile.returncode != 0
+        report = outcomes[0].report
+        assert report["status"] == "running", report
+        assert report["current_step"] == ("cache_save" if during == "save" else "python"), report
     del herokuish.env["HOSTILE_CACHE_TEST"]
     next_build_is_correct(herokuish, source)
 

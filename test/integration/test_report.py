@@ -1,6 +1,7 @@
-"""bin/report after real builds: what a successful, a failed and a killed
-build report. (Every failing build in the suite also checks its error id
-through bin/report: see test_builds.failed.)"""
+"""bin/report after real builds: what a successful and a failed build
+report. Every failing build in the suite also checks its error id through
+bin/report (test_builds.failed), and a build killed halfway reports the step
+it was in (test_hostile_cache.test_a_build_killed_while_using_the_cache)."""
 
 from __future__ import annotations
 
@@ -40,13 +41,3 @@ def test_a_failed_build_reports_its_error_id_and_no_secret(herokuish, fixture_ap
     assert outcome.report["error"]["detail"] == "3.8"
     assert "s3cr3t-value" not in outcome.report_result.output
 
-
-def test_a_killed_build_still_reports_how_far_it_got(herokuish, fixture_app):
-    # The pre_compile hook kills the buildpack's process (its parent), as an
-    # out-of-memory kill or a cancelled build would.
-    hook = "#!/usr/bin/env bash\nkill -KILL $PPID\nsleep 1\n"
-    outcome = herokuish.build(fixture_app("minimal_app", {"bin/pre_compile": hook}))
-    assert outcome.compile.returncode != 0
-    assert outcome.report["status"] == "running"
-    assert outcome.report["current_step"] == "pre_compile"
-    assert outcome.report["stack"] == herokuish.stack_name

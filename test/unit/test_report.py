@@ -109,3 +109,16 @@ def test_bin_report_prints_json_and_never_fails(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["error"] == {"id": "checks::existing-venv-dir", "detail": ".venv"}
     assert cli.main(["report"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] in ("no-build-data", "running", "succeeded", "failed")
+
+
+def test_the_report_moves_into_the_app_once_heroku_is_there(tmp_path):
+    """The build never makes .heroku before the app's pre_compile hook has
+    run (the hook may make it, or a link there: checks.py refuses that)."""
+    build, cache = dirs(tmp_path)
+    recorder = BuildReport(build, cache)
+    assert not (build / ".heroku").exists()
+    assert (cache / report.FALLBACK_NAME).is_file()
+    (build / ".heroku").mkdir()
+    recorder.record(stack="heroku-24")
+    assert (build / report.REPORT_PATH).is_file() and not (cache / report.FALLBACK_NAME).exists()
+    assert report.read(build, cache)["stack"] == "heroku-24"
