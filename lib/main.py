@@ -15,7 +15,9 @@ VENDORED = ("packaging", "tomli")
 def _use_vendored_libraries() -> None:
     sys.path[:0] = [VENDOR_DIR, LIB_DIR]
     # A .pth file in the image's site-packages may have imported the image's
-    # copy before this script ran: forget it, so the next import finds ours.
+    # copy before this script ran (site runs a .pth line that starts with
+    # "import": CPython docs, site module): forget it, so the next import
+    # finds ours.
     for name in list(sys.modules):
         if name.split(".")[0] in VENDORED:
             origin = getattr(sys.modules[name], "__file__", None) or ""

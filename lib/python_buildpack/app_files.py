@@ -23,8 +23,9 @@ from . import errors
 # lockfiles are kilobytes; nothing a package manager reads is this large.
 MAX_BYTES = 50 * 1024 * 1024
 
-# Byte order marks pip honours in requirements files, longest first (UTF-32's
-# little-endian mark starts with UTF-16's).
+# Byte order marks pip honours in requirements files (pip/_internal/utils/
+# encoding.py, auto_decode), longest first (UTF-32's little-endian mark starts
+# with UTF-16's).
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
@@ -54,7 +55,8 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
     status = os.stat(path)
     if not stat.S_ISREG(status.st_mode):
         raise NotUsable(f"{kind(status.st_mode)}, not a regular file")
-    # O_NONBLOCK: had it become a named pipe since, opening it won't block.
+    # O_NONBLOCK: had it become a named pipe since, opening it won't block
+    # (fifo(7): opening a FIFO for reading blocks until a writer opens it).
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
         mode = os.fstat(fd).st_mode
@@ -177,7 +179,9 @@ def present(path: Path) -> bool:
 def parse_once(path: Path, parse: Callable[[Path], T]) -> T:
     """`parse(path)`, parsed once per build however many steps ask (a
     lockfile names the Python version, the cache key and what to reinstall),
-    and again if the file changed since (a hook may rewrite it)."""
+    and again if the file changed since (a hook may rewrite it). Keyed by
+    content, not mtime: Linux stamps mtimes from a coarse clock, so a rewrite
+    moments later may keep the same one."""
     try:
         content = hashlib.sha256(read_bytes(path)).hexdigest()
     except (OSError, NotUsable):

@@ -53,6 +53,9 @@ def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
     except OSError as error:
         raise WriteFailed(error) from None
     digest = hashlib.sha256()
+    # --long=31: zstd refuses a frame whose window is over 128 MiB unless told
+    # (zstd(1): "If windowLog is set to larger than 27, --long=windowLog or
+    # --memory=windowSize needs to be passed to the decompressor").
     zstd = subprocess.Popen(
         [zstd_command(), "--decompress", "--stdout", "--quiet", "--long=31"],
         stdin=subprocess.PIPE,
@@ -120,6 +123,9 @@ def extract_zstd_tar(chunks: Iterable[bytes], dest: Path) -> str:
 
 def _extract_stream(stream, dest: Path) -> None:
     root = os.path.realpath(dest)
+    # The members are checked here, so they are unpacked as archived: without a
+    # filter, Python 3.14 applies its "data" filter and 3.12-3.13 warn (PEP 706);
+    # 3.10 releases before 3.10.12 have no filters at all.
     extra = {"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}
     with tarfile.open(fileobj=stream, mode="r|") as archive:
         for member in archive:
@@ -128,6 +134,8 @@ def _extract_stream(stream, dest: Path) -> None:
                 continue
             _check_member(member, name, root)
             member.name = name
+            # As root, tarfile gives each file the archive's owner (TarFile.chown
+            # when geteuid() == 0): the build's user keeps them instead.
             member.uid, member.gid = os.getuid(), os.getgid()
             member.uname = member.gname = ""
             archive.extract(member, root, numeric_owner=True, **extra)

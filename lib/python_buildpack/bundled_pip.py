@@ -47,7 +47,10 @@ def wheel(location: PythonLocation) -> Path:
 def environment(env: Mapping[str, str], settings: Mapping[str, str]) -> dict[str, str]:
     clean = {k: v for k, v in env.items() if not k.startswith("PIP_") or _ALLOWED.fullmatch(k)}
     clean.update(settings)
+    # pip docs (Configuration): PIP_CONFIG_FILE=os.devnull loads no config file.
     clean["PIP_CONFIG_FILE"] = os.devnull
+    # pip before 24.2 (the wheel older runtimes bundle) trusts certifi's CAs, or
+    # PIP_CERT / REQUESTS_CA_BUNDLE, never SSL_CERT_FILE (pip docs: HTTPS Certificates).
     if "PIP_CERT" not in clean and env.get("SSL_CERT_FILE"):
         clean["PIP_CERT"] = env["SSL_CERT_FILE"]
     return clean
@@ -82,10 +85,11 @@ def write_launcher(launcher: Path, script: str) -> None:
     """`launcher`: runs a tool's venv script (`script`, relative to it) without PYTHONHOME.
 
     The export file (later buildpacks) and .profile.d (run time) set
-    PYTHONHOME to the app's Python, and PYTHONHOME turns off a venv's
-    pyvenv.cfg: the tool's Python would no longer find the tool. What the
-    tool runs (`pipenv run ...`) doesn't need it either: the app's Python
-    finds its home from where it is.
+    PYTHONHOME to the app's Python, and CPython documents a venv's
+    pyvenv.cfg as setting sys.prefix only "if PYTHONHOME is not set" (docs:
+    "The initialization of the sys.path module search path"): the tool runs
+    in its venv without it. What the tool runs (`pipenv run ...`) doesn't
+    need it either: the app's Python finds its home from where it is.
     """
     launcher.parent.mkdir(parents=True, exist_ok=True)
     if launcher.is_symlink() or launcher.exists():

@@ -523,7 +523,9 @@ def _write_atomically(path: Path, text: str) -> None:
 def _link_or_copy_tree(source: Path, target: Path) -> None:
     """Hardlink the tree where the file system allows, else copy it. Tried,
     not predicted: two bind mounts of one file system (a cache volume) have
-    one st_dev but refuse links between them."""
+    one st_dev but refuse links between them (link(2), EXDEV: "link() does
+    not work across different mounts, even if the same filesystem is mounted
+    on both")."""
     try:
         _copy_tree(source, target, link=True)
     except OSError as error:
@@ -535,6 +537,10 @@ def _link_or_copy_tree(source: Path, target: Path) -> None:
 
 def _copy_tree(source: Path, target: Path, link: bool) -> None:
     """Copy a tree keeping links as they are; hardlink files when `link`.
+
+    Timestamps are kept: a timestamp-based .pyc (CPython's default, PEP 552)
+    is valid only while its source has the mtime it recorded; new mtimes
+    would make every installed .pyc stale.
 
     cp's own message (which names the file and the cause) becomes the
     OSError: its command line means nothing to the user.

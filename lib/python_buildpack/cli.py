@@ -94,6 +94,9 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
 
 
 def _terminate(signum, _frame):
+    # On SIGTERM (`docker stop`, a build system ending a build) Python's default
+    # ends the process without running `finally` blocks (signal docs: only SIGINT
+    # becomes KeyboardInterrupt): raised instead, half-made installs are cleaned up.
     raise KeyboardInterrupt
 
 

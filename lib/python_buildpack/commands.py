@@ -23,7 +23,8 @@ from . import errors, output
 DRAIN_SECONDS = 2.0
 # How often the build checks whether the command has exited while it is quiet.
 _POLL_SECONDS = 0.1
-# Linux's limit on one "NAME=value" string passed to a program (MAX_ARG_STRLEN).
+# Linux's limit on one "NAME=value" string passed to a program (MAX_ARG_STRLEN):
+# past it, or past the total, execve(2) fails with E2BIG and the program never starts.
 ENV_ENTRY_LIMIT = 32 * 4096
 
 
@@ -119,7 +120,10 @@ def _read_in_background(stream: io.IOBase) -> "queue.Queue[Optional[bytes]]":
     The thread reads a duplicate of the pipe's descriptor with os.read: if a
     background process keeps the pipe open, the thread stays blocked after
     the build stops listening, and must hold no lock of an object the
-    interpreter closes at exit (nor a descriptor number it may reuse).
+    interpreter closes at exit (nor a descriptor number it may reuse): CPython
+    aborts on one ("Fatal Python error: _enter_buffered_busy: could not acquire
+    lock for <_io.BufferedReader ...> at interpreter shutdown, possibly due to
+    daemon threads").
     """
     chunks: "queue.Queue[Optional[bytes]]" = queue.Queue()
     try:

@@ -48,6 +48,8 @@ def collectstatic(location: PythonLocation, build_dir: Path, config: BuildConfig
         return
     shown = f"python {manage_py.relative_to(build_dir)} collectstatic --noinput"
     output.step(f"$ {shown}")
+    # python puts manage.py's own directory first on sys.path, not the cwd: a
+    # manage.py in a subdirectory still imports the app's top-level packages.
     command_env = {"PYTHONPATH": ".", **env}
     result = run_streamed(
         [str(location.python), str(manage_py.relative_to(build_dir)), "collectstatic", "--noinput", "--traceback"],
@@ -56,6 +58,8 @@ def collectstatic(location: PythonLocation, build_dir: Path, config: BuildConfig
     )
     if result.ok:
         return
+    # Django's management utility says so (and exits 1) when no installed app
+    # provides the command: django.contrib.staticfiles isn't in INSTALLED_APPS.
     if result.mentions("Unknown command: 'collectstatic'"):
         output.info("The app doesn't use Django's staticfiles app: nothing to collect.")
         return

@@ -93,7 +93,9 @@ class DownloadError(Exception):
 
 
 class NotFound(DownloadError):
-    """The server says the file doesn't exist (404, 410, or S3's 403)."""
+    """The server says the file doesn't exist (404, 410, or S3's 403: S3
+    answers 403, not 404, for a missing key when the requester may not list
+    the bucket; AWS S3 API reference, GetObject, "Permissions")."""
 
     def __init__(self, url: str, cause: str):
         super().__init__(url, cause, transient=False)
@@ -230,7 +232,8 @@ class _Attempt:
 
 def _shut(sock: socket.socket) -> None:
     # The plain socket's shutdown even for a TLS socket: SSLSocket.shutdown
-    # also tears down its TLS state under a reader in another thread.
+    # also tears down its TLS state under a reader in another thread (Lib/ssl.py
+    # sets _sslobj to None first: "Read on closed or unwrapped SSL socket").
     try:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
     except OSError:
@@ -295,7 +298,8 @@ class _CredentialsStayHome(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        # Python 3.10 (heroku-22's) refuses 308, which for a GET is a 307.
+        # Python 3.10 (heroku-22's) refuses 308, which for a GET is a 307;
+        # urllib follows it from 3.11 (python/cpython#84501, bpo-40321).
         new = super().redirect_request(req, fp, 307 if code == 308 else code, msg, headers, newurl)
         if new is not None and not _same_origin(req.full_url, new.full_url):
             new.remove_header("Authorization")

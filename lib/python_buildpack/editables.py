@@ -2,7 +2,8 @@
 
 pip records an editable project by absolute path, in a `.pth` file, an
 `.egg-link` or a setuptools `__editable___*_finder.py`. Paths into the
-Python install are written as /app/.heroku/python during the build already.
+Python install (VCS checkouts in its src/) are rewritten to
+/app/.heroku/python during the build already (point_at_app_python).
 Paths into the build directory (the app's own packages) must stay valid
 for later buildpacks in this build, so they are rewritten to $HOME when the
 app starts, by a line in .profile.d.
@@ -27,7 +28,13 @@ def editable_files(install_dir: Path) -> list[Path]:
 
 
 def point_at_app_python(location: PythonLocation) -> None:
-    """Rewrite paths into the build's Python install to /app/.heroku/python."""
+    """Rewrite paths into the build's Python install to /app/.heroku/python.
+
+    setuptools' PEP 660 editables record resolved paths (editable_wheel's
+    Path.resolve()), so a checkout in /app/.heroku/python/src is written as the
+    build dir's; a cached build keeps them, since Pipenv won't reinstall an
+    editable VCS dependency (pypa/pipenv#6348).
+    """
     if location.home == location.install_dir and location.link_problem is None:
         return  # building in /app itself
     old = str(location.install_dir.resolve())

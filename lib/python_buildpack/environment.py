@@ -56,8 +56,9 @@ class Variable:
 
 PYTHON_ENVIRONMENT: tuple[Variable, ...] = (
     Variable.everywhere("PATH", "{home}/bin", PREPEND),
-    # The runtimes are shared builds: python needs libpython, and so do C
-    # extensions linked against it.
+    # The runtimes are shared builds (--enable-shared), and Heroku's archives
+    # carry no rpath: python finds libpython only through LD_LIBRARY_PATH,
+    # and so do C extensions linked against it.
     Variable.everywhere("LD_LIBRARY_PATH", "{home}/lib", PREPEND),
     Variable.everywhere("LIBRARY_PATH", "{home}/lib", PREPEND),
     # For packages that compile C code against Python's headers and libraries.
@@ -137,7 +138,8 @@ def _shell_lines(scope: str, variables: Sequence[Variable], home: str, app: str)
 
 
 def export_script(location: PythonLocation, extra: Sequence[Variable] = ()) -> str:
-    """The `export` file: sourced (under `set -e`) before later buildpacks run."""
+    """The `export` file: sourced before later buildpacks run (by
+    heroku-buildpack-multi in its `set -e` shell, so no line may fail)."""
     home = _double_quoted(str(location.home))
     return (
         "# Written by the Python buildpack: the app's Python for later buildpacks.\n"

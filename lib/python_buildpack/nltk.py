@@ -16,7 +16,8 @@ from .site_packages import has_module
 from .python_location import PythonLocation
 
 # Downloads each package, stopping at the first that fails; NLTK's own
-# command line exits 0 even when a package isn't found.
+# command line exits 0 even when a package isn't found (the __main__ of
+# nltk/downloader.py only breaks out of its loop).
 _DOWNLOAD = """\
 import os, sys
 from nltk.downloader import Downloader
@@ -46,7 +47,9 @@ def download_corpora(location: PythonLocation, build_dir: Path, env: Mapping[str
     if not names:
         return False
     output.step(f"Downloading NLTK packages: {' '.join(names)}")
-    # The real build path, not /app: NLTK mishandles a symlinked target.
+    # The real build path, not /app: NLTK 3.9.3's zip-slip check compares a
+    # realpath with an abspath, so through a symlink it blocks every file
+    # ("Zip Slip blocked": nltk/nltk#3509).
     target = location.install_dir / "nltk_data"
     result = run_streamed([str(location.python), "-c", _DOWNLOAD, str(target), *names], env, cwd=build_dir)
     if not result.ok:

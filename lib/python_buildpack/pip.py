@@ -41,8 +41,13 @@ class Pip(PackageManager):
         location = context.location
         args = [
             str(location.python), "-m", "pip", "install", *requirement_args,
+            # --exists-action: a cached VCS checkout with another URL makes pip ask
+            # "What to do? (s)witch, (i)gnore, (w)ipe, (b)ackup", which --no-input fails.
+            # --root-user-action: a build run as root gets pip's "Running pip as the 'root'
+            # user" warning outside a venv; this is its opt-out (pypa/pip#10556).
             "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
-            # VCS editables are checked out into the slug, not the build dir.
+            # VCS editables: pip's default outside a venv is "<current dir>/src" (pip
+            # --src help), among the app's files and uncached; this is cached with Python.
             f"--src={location.home / 'src'}", *bundled_pip.cache_args(context.pip_cache_dir),
         ]
         # pip names the site-packages each package is already in: noise in the build log.
@@ -93,7 +98,8 @@ def _logical_lines(text: str) -> list[str]:
 # A shell word (as shlex.split reads one): unquoted characters, backslash
 # escapes and quoted strings. Each alternative starts with a different
 # character, so matching is linear (shlex.split itself is quadratic in a
-# word's length: minutes for a 1 MB line).
+# word's length, minutes for a 1 MB line: Lib/shlex.py's read_token grows
+# the word with `self.token += nextchar`, a copy per character).
 _WORD = re.compile(r"""(?:[^\s"'\\]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+""")
 _QUOTED = re.compile(r"""\\(.)|"((?:[^"\\]|\\.)*)"|'([^']*)'""")
 

@@ -48,7 +48,10 @@ class Pipenv(PackageManager):
 
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:
         # The app's Python is the "virtualenv" Pipenv installs into, at run
-        # time too (`pipenv run` in a Procfile).
+        # time too (`pipenv run` in a Procfile). VIRTUAL_ENV: in system mode Pipenv
+        # skips packages its own venv has (certifi, packaging; the classic buildpack's
+        # heroku/heroku-buildpack-python#1842); PIPENV_VERBOSITY=-1 hides the
+        # "Courtesy Notice: Pipenv found itself running within a virtual environment".
         return (
             Variable.everywhere("PATH", "{home}/pipenv/bin", PREPEND),
             Variable.everywhere("PIPENV_SYSTEM", "1", FORCED),
@@ -64,7 +67,8 @@ class Pipenv(PackageManager):
             **context.env,
             **context.pip_settings,
             "PIPENV_NOSPIN": "1",
-            # VCS editables are checked out into the slug, not the build dir.
+            # VCS editables: pip's default outside a venv is "<current dir>/src"
+            # (pip --src help), among the app's files and uncached.
             "PIP_SRC": str(context.location.home / "src"),
         }
         result = run_streamed(command, env, cwd=context.build_dir)

@@ -63,7 +63,8 @@ class Uv(LockfileSync):
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:
         uv_cache = context.build.cache.download_cache(DOWNLOAD_CACHE)
         uv_cache.mkdir(parents=True, exist_ok=True)
-        # Hardlinks from the cache save copying, but only within one file system.
+        # Hardlinks from the cache save copying, but only within one file system;
+        # across two, uv warns "Failed to hardlink files; falling back to full copy".
         same_fs = os.stat(uv_cache).st_dev == os.stat(context.location.install_dir.parent).st_dev
         # uv stays out of the slug: for the build and later buildpacks only.
         return (

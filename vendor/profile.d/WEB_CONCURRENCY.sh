@@ -22,7 +22,8 @@ __python_web_concurrency() {
 	elif [[ -r "${cgroup}/memory/memory.limit_in_bytes" ]]; then
 		limit=$(<"${cgroup}/memory/memory.limit_in_bytes")
 	fi
-	# "max" (v2) or a huge number (v1) means no limit.
+	# No limit: v2's memory.max says "max", v1's memory.limit_in_bytes the
+	# page counter's maximum in bytes (9223372036854771712 with 4 KB pages).
 	if [[ "${limit}" =~ ^[0-9]+$ ]] && ((${#limit} < 16)); then
 		memory_mb=$((limit / 1048576))
 	elif [[ -r "${meminfo}" ]]; then
@@ -35,6 +36,8 @@ __python_web_concurrency() {
 		quota=$(<"${cgroup}/cpu/cpu.cfs_quota_us")
 		period=$(<"${cgroup}/cpu/cpu.cfs_period_us")
 	fi
+	# No quota: v2's cpu.max says "max", v1's cpu.cfs_quota_us -1 (kernel docs:
+	# cgroup-v2, sched-bwc); then every CPU nproc counts.
 	if [[ "${quota}" =~ ^[0-9]+$ && "${period}" =~ ^[1-9][0-9]*$ ]]; then
 		cpus=$(((quota + period - 1) / period))
 	else
