@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+
+import pytest
+
+from python_buildpack.build import BuildDirs
+from conftest import make_build
+
+
+def test_hooks_get_the_build_cache_and_env_dirs_only(tmp_path):
+    dirs = BuildDirs(tmp_path / "build", tmp_path / "cache", tmp_path / "env", tmp_path / "buildpack")
+    assert dirs.for_hooks == {"BUILD_DIR": tmp_path / "build", "CACHE_DIR": tmp_path / "cache",
+                              "ENV_DIR": tmp_path / "env"}
+
+
+def test_the_app_dir_is_the_build_dir(tmp_path):
+    build = make_build(tmp_path)
+    assert build.app_dir == build.dirs.build == tmp_path / "build"
+    assert build.install_test is False
+    with pytest.raises(FrozenInstanceError):
+        build.install_test = True  # type: ignore[misc]
