@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import os
 import subprocess
+
+import pytest
 
 from python_buildpack import bundled_pip
 from python_buildpack.config_vars import BuildConfig
+from python_buildpack.errors import BuildError
+from conftest import fake_install, make_context
 
 
 def test_launcher_runs_the_venv_tool_without_pythonhome(tmp_path):
@@ -31,3 +36,59 @@ def test_index_settings_come_from_config_vars(tmp_path):
     config = BuildConfig(tmp_path, {"PIP_INDEX_URL": "https://build-env/simple", "PIP_TRUSTED_HOST": ""})
     assert bundled_pip.pip_settings(config) == {"PIP_EXTRA_INDEX_URL": "https://extra/simple",
                                                 "PIP_INDEX_URL": "https://build-env/simple"}
+
+
+def test_the_newest_bundled_wheel_by_version_through_the_home_path(tmp_path):
+    location = fake_install(tmp_path, "pip-9.0.1-py3-none-any.whl", "pip-23.2.1-py3-none-any.whl",
+                            "pip-24.0-py3-none-any.whl")
+    assert bundled_pip.wheel(location) == location.home / "lib/python3.12/ensurepip/_bundled/pip-24.0-py3-none-any.whl"
+
+
+def test_no_bundled_wheel(tmp_path):
+    with pytest.raises(BuildError) as error:
+        bundled_pip.wheel(fake_install(tmp_path))
+    assert error.value.id == "internal-error::bundled-pip-not-found"
+
+
+def test_only_index_and_network_settings_reach_the_tool_installs():
+    env = {"PATH": "/usr/bin", "PIP_REQUIRE_VIRTUALENV": "1", "PIP_TARGET": "/elsewhere", "PIP_PROXY": "http://proxy:3128",
+           "PIP_INDEX_URL": "https://build-env/simple", "SSL_CERT_FILE": "/ca.pem"}
+    clean = bundled_pip.environment(env, {"PIP_INDEX_URL": "https://config-var/simple"})
+    assert clean == {"PATH": "/usr/bin", "PIP_PROXY": "http://proxy:3128", "PIP_INDEX_URL": "https://config-var/simple",
+                     "SSL_CERT_FILE": "/ca.pem", "PIP_CERT": "/ca.pem", "PIP_CONFIG_FILE": os.devnull}
+    assert bundled_pip.environment({"PIP_CERT": "/mine.pem", "SSL_CERT_FILE": "/ca.pem"}, {})["PIP_CERT"] == "/mine.pem"
+
+
+def test_cache_args(tmp_path):
+    assert bundled_pip.cache_args(tmp_path / "pip") == [f"--cache-dir={tmp_path / 'pip'}"]
+    assert bundled_pip.cache_args(None) == ["--no-cache-dir"]
+
+
+def test_install_in_venv(tmp_path, fp):
+    location = fake_install(tmp_path, "pip-24.0-py3-none-any.whl")
+    context = make_context(tmp_path, location)
+    venv = tmp_path / "poetry" / "venv"
+    fp.register([str(location.python), "-m", "venv", "--without-pip", str(venv)])
+    fp.register([str(venv / "bin" / "python"), str(bundled_pip.wheel(location) / "pip"), "install",
+                 "--disable-pip-version-check", f"--cache-dir={context.pip_cache_dir}", "--no-input", "--quiet",
+                 "--no-warn-script-location", "--no-compile", "poetry==2.5.1"])
+    assert bundled_pip.install_in_venv(context, venv, "poetry==2.5.1").ok
+    assert len(fp.calls) == 2
+
+
+def test_a_venv_that_cant_be_made_installs_nothing(tmp_path, fp, capsys):
+    location = fake_install(tmp_path, "pip-24.0-py3-none-any.whl")
+    fp.register([fp.any()], stdout="Error: [Errno 28] No space left on device\n", returncode=1)
+    result = bundled_pip.install_in_venv(make_context(tmp_path, location), tmp_path / "venv", "poetry==2.5.1")
+    assert (result.returncode, len(fp.calls)) == (1, 1)
+    assert capsys.readouterr().out == "       Error: [Errno 28] No space left on device\n"  # quiet, but it failed
+
+
+def test_write_launcher_replaces_a_file_and_is_executable(tmp_path):
+    launcher = tmp_path / "bin" / "poetry"
+    launcher.parent.mkdir()
+    launcher.write_text("old")
+    bundled_pip.write_launcher(launcher, "../venv/bin/poetry")
+    assert launcher.stat().st_mode & 0o777 == 0o755
+    assert launcher.read_text().endswith('unset PYTHONHOME\nexec "$(dirname -- "$0")/../venv/bin/poetry" "$@"\n')
+
