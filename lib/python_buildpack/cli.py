@@ -42,10 +42,12 @@ def run_compile(args: Sequence[str], command: str = "compile") -> int:
     except OSError:
         raise errors.not_a_directory("cache directory", args[1]) from None
     # Absolute before the chdir below: a relative ENV_DIR would then name
-    # another directory, and the app's config vars would be silently lost.
+    # another directory, and the app's config vars would be silently lost;
+    # a relative CACHE_DIR would name one inside the app.
+    cache = cache.resolve()
     env = Path(args[2]).absolute()
     os.chdir(build)
-    run(BuildDirs(build, cache.resolve(), env, BUILDPACK_DIR), install_test=command == "test-compile")
+    run(BuildDirs(build, cache, env, BUILDPACK_DIR), install_test=command == "test-compile")
     return 0
 
 
