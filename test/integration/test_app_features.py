@@ -35,7 +35,7 @@ def test_failing_collectstatic(herokuish, fixture_app):
     settings = (fixture_app("django_app") / "hello_site" / "settings.py").read_text()
     broken = settings.replace('STATIC_ROOT = BASE_DIR / "staticfiles"\n', "")
     result = failed(herokuish.build(fixture_app("django_app", {"hello_site/settings.py": broken})),
-                    "Unable to generate Django static files.")
+                    "collectstatic::failed")
     assert "ImproperlyConfigured" in result.stdout and "STATIC_ROOT" in result.stdout
     assert "DISABLE_COLLECTSTATIC=1" in result.stderr
 
@@ -75,7 +75,7 @@ def test_build_hooks_run_with_config_vars(herokuish, fixture_app, stack):
 
 def test_failing_hook(herokuish, fixture_app):
     source = fixture_app("minimal_app", {"bin/post_compile": "#!/bin/sh\necho 'migrations failed'\nexit 3\n"})
-    result = failed(herokuish.build(source), "Failed to run the bin/post_compile script.")
+    result = failed(herokuish.build(source), "hooks::post-compile")
     assert "       migrations failed" in result.stdout and "exited with status 3" in result.stderr
 
 
@@ -153,7 +153,7 @@ def test_nltk_corpora(herokuish, fixture_app, mirror):
 def test_nltk_unknown_corpus(herokuish, fixture_app, mirror):
     herokuish.config["NLTK_DOWNLOAD_URL"] = f"{mirror.url('nltk')}/index.xml"
     result = failed(herokuish.build(fixture_app("nltk_app", {"nltk.txt": "tiny_corpus\nno_such_corpus\n"})),
-                    "Unable to download NLTK data.")
+                    "nltk::download-failed")
     assert "no_such_corpus" in result.stdout
 
 

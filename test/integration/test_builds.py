@@ -17,17 +17,17 @@ def ok(outcome):
 
 
 def failed(outcome, error):
-    """The build failed with one error block, and no traceback. `error`: the
-    error's id (bin/report gives it, for compile), or for detect, its headline."""
+    """The build failed with one error block, and no traceback. `error`: for
+    compile, the error's id, which bin/report gives (the wording isn't
+    checked); for detect, which has no report, its headline."""
     result = outcome.compile if outcome.compile is not None else outcome.detect
     assert result.returncode == 1, result.output
     if outcome.compile is None:
         assert f"Error: {error}" in result.stderr, result.output
-    elif "::" in error:
-        assert outcome.report["status"] == "failed", outcome.report
+    else:
+        assert "::" in error, f"pass the error's id, not its headline: {error!r}"
+        assert outcome.report["status"] == "failed", (outcome.report, result.output)
         assert outcome.report["error"]["id"] == error, (outcome.report, result.output)
-    else:  # a headline: converted to ids separately
-        assert f"Error: {error}" in result.stderr, result.output
     # No traceback of the buildpack's; an app's (Django's) is shown indented.
     assert "Traceback" not in result.stderr
     assert all(line.startswith("       ") for line in result.stdout.splitlines() if "Traceback" in line)
@@ -98,7 +98,7 @@ def test_mirror_without_manifest_like_herokus_bucket(herokuish, fixture_app, mir
     assert "Warning: A Python patch update is available." in log
 
     # Without a manifest, a major version means the newest patch the buildpack knows.
-    result = failed(herokuish.build(fixture_app("minimal_app")), "The requested Python version isn't available.")
+    result = failed(herokuish.build(fixture_app("minimal_app")), "python-version::unknown-patch")
     assert "(newest known patch: 3.12." in result.stderr and "HTTP 404" in result.stdout
 
 
@@ -171,38 +171,19 @@ def test_not_a_python_app(herokuish, fixture_app, tmp_path):
 
 def test_no_requirements_file(herokuish, fixture_app):
     result = failed(herokuish.build(fixture_app("minimal_app", {"requirements.txt": None, "app.py": ""})),
-                    "Couldn't find any supported Python package manager files.")
+                    "package-manager::none-found")
     assert "    app.py" in result.stderr
-
-
-@pytest.mark.parametrize("content, headline", [
-    ("3.8\n", "The requested Python version has reached end-of-life."),
-    ("3.15\n", "The requested Python version isn't recognised."),
-    ("3.12.x\n", "Invalid Python version in .python-version."),
-    (b"\xef\xbb\xbf3.12\n", "Unable to read .python-version."),
-    ("3.12\n3.13\n", "Multiple Python versions found in .python-version."),
-])
-def test_bad_python_versions(herokuish, fixture_app, content, headline):
-    failed(herokuish.build(fixture_app("minimal_app", {".python-version": content})), headline)
 
 
 def test_unknown_stack(herokuish, fixture_app):
     herokuish.stack_name = "heroku-99"
-    failed(herokuish.build(fixture_app("minimal_app")), "The 'heroku-99' stack isn't recognised.")
+    failed(herokuish.build(fixture_app("minimal_app")), "checks::stack::unknown")
 
 
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def test_unreachable_mirror(herokuish, fixture_app, stack):
-    port = closed_port()
-    herokuish.config["PYTHON_RUNTIME_BASE_URL"] = f"http://127.0.0.1:{port}/python"
-    result = failed(herokuish.build(fixture_app("minimal_app")), "Unable to download Python.")
-    assert f"http://127.0.0.1:{port}/python/SHA256SUMS" in result.stderr
-    assert "Cause: connection refused" in result.stderr
 
 
 def test_unreachable_mirror_with_a_usable_cache(herokuish, fixture_app, runtime_archives):
@@ -214,17 +195,10 @@ def test_unreachable_mirror_with_a_usable_cache(herokuish, fixture_app, runtime_
     assert f"-----> Using cached install of Python {version}" in result.stdout
 
 
-def test_pinned_patch_the_mirror_does_not_have(herokuish, fixture_app, runtime_archives):
-    result = failed(herokuish.build(fixture_app("minimal_app", {".python-version": "3.12.99"})),
-                    "The requested Python version isn't available.")
-    assert ".python-version asks for Python 3.12.99" in result.stderr
-    assert f"Versions it has: {', '.join(sorted(runtime_archives.versions.values()))}" in result.stderr
-
-
 def test_checksum_mismatch_installs_nothing(herokuish, fixture_app, mirror, stack):
     herokuish.config["PYTHON_RUNTIME_BASE_URL"] = mirror.url("bad-checksum")
     outcome = herokuish.build(fixture_app("minimal_app"))
-    failed(outcome, "The downloaded Python runtime doesn't match its checksum.")
+    failed(outcome, "runtime-mirror::checksum-mismatch")
     heroku_dir = stack.host_path(f"{outcome.build_dir}/.heroku")
     assert not (heroku_dir / "python").exists()
     assert [p.name for p in heroku_dir.iterdir()] == []
@@ -234,7 +208,7 @@ def test_checksum_mismatch_installs_nothing(herokuish, fixture_app, mirror, stac
 def test_failing_pip_install(herokuish, fixture_app, stack):
     requirements = "this-package-does-not-exist-anywhere-4711==1.0\n"
     result = failed(herokuish.build(fixture_app("minimal_app", {"requirements.txt": requirements})),
-                    "Unable to install dependencies using pip.")
+                    "install-dependencies::pip")
     assert "No matching distribution found for this-package-does-not-exist-anywhere-4711" in result.stdout
     assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/metadata.json").exists()
 

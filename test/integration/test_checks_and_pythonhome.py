@@ -15,7 +15,7 @@ VENV_FILES = {
 
 def test_committed_venv_fails_the_build(herokuish, fixture_app):
     outcome = herokuish.build(fixture_app("minimal_app", VENV_FILES))
-    result = failed(outcome, "Existing '.venv/' directory found.")
+    result = failed(outcome, "checks::existing-venv-dir")
     # After the package manager is found, before Python is chosen.
     assert "-----> Using the pip package manager (requirements.txt)" in result.stdout
     assert "Installing Python" not in result.stdout
@@ -46,7 +46,7 @@ def test_pythonhome_config_var_is_no_second_run(herokuish, fixture_app):
     ok(herokuish.build(fixture_app("minimal_app")))
     # With a committed .heroku/python, that is what the build reports.
     source = fixture_app("minimal_app", {".heroku/python/bin/python": "#!/bin/sh\n"})
-    failed(herokuish.build(source), "Existing '.heroku/python/' directory found.")
+    failed(herokuish.build(source), "checks::existing-python-dir")
 
 
 def test_stale_pythonhome_config_var_at_run_time(herokuish, fixture_app, runtime_archives):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_builds import ok
+from test_builds import failed, ok
 
 
 def test_classic_buildpack_cache_gives_the_python_major(herokuish, fixture_app, stack, runtime_archives):
@@ -30,10 +30,11 @@ def test_classic_cache_with_pypy_is_ignored(herokuish, fixture_app, stack, runti
     # Not a CPython version: the app gets the default, as with no cache. Where
     # this machine can't make a 3.14 runtime (heroku-22/24 here), the test
     # mirror doesn't have it, so the build stops there, with that error.
-    result = herokuish.build(fixture_app("minimal_app", {".python-version": None})).compile
+    outcome = herokuish.build(fixture_app("minimal_app", {".python-version": None}))
+    result = outcome.compile
     assert "-----> No Python version was specified. Using the buildpack default: Python 3.14" in result.stdout
     if "3.14" in runtime_archives.unavailable:
-        assert "Error: The requested Python version isn't available." in result.stderr
+        failed(outcome, "python-version::unknown-patch")
     else:
         assert result.returncode == 0, result.output
         assert f"-----> Installing Python {runtime_archives.versions['3.14']}" in result.stdout

@@ -21,7 +21,7 @@ def test_debug_collectstatic_lists_the_environment_by_name_only(herokuish, fixtu
     settings = (fixture_app("django_app") / "hello_site" / "settings.py").read_text()
     broken = settings.replace('STATIC_ROOT = BASE_DIR / "staticfiles"\n', "")
     result = failed(herokuish.build(fixture_app("django_app", {"hello_site/settings.py": broken})),
-                    "Unable to generate Django static files.")
+                    "collectstatic::failed")
     assert secret not in result.output
     listing = result.stdout.split("(DEBUG_COLLECTSTATIC=1; names only, values hidden):\n", 1)[1]
     names = [line.strip() for line in listing.splitlines()]

@@ -26,31 +26,31 @@ def bounded_builds(monkeypatch, herokuish):
     herokuish.config["SECRET_KEY"] = SECRET
 
 
-# Each: files changed in minimal_app, and the headline of its error. All fail
+# Each: files changed in minimal_app, and the id of its error. All fail
 # before Python is installed, so they run one after another in one test,
-# ending with a good build of the same cache.
+# ending with a good build of the same cache. (Each error's cases are unit
+# tests; these are the whole path: a read that would hang, a .heroku the
+# report can't be written in, one error block.)
 BROKEN_APPS = {
     "requirements.txt in Latin-1": (
-        {"requirements.txt": "six==1.17.0  # café\n".encode("latin-1")}, "requirements.txt isn't UTF-8 text."),
+        {"requirements.txt": "six==1.17.0  # café\n".encode("latin-1")}, "app-files::not-utf8"),
     "-r of a device": (
-        {"requirements.txt": "-r /dev/zero\n"}, "requirements.txt includes '/dev/zero', which can't be used."),
+        {"requirements.txt": "-r /dev/zero\n"}, "requirements-txt::unusable-include"),
     ".heroku linked out of the app by pre_compile": (
         {"bin/pre_compile": "#!/bin/sh\nmkdir -p /tmp/elsewhere && ln -s /tmp/elsewhere .heroku\n"},
-        "The app's '.heroku' isn't a directory."),
-    "pre_compile with CRLF": (
-        {"bin/pre_compile": b"#!/bin/sh\r\necho hi\r\n"}, "The bin/pre_compile script has Windows line endings."),
+        "checks::heroku-dir-unusable"),
     "Pipfile.lock of the wrong shape": (
         {"requirements.txt": None, "Pipfile": "[packages]\n",
          "Pipfile.lock": '{"_meta": {"requires": {"python_version": "3.12"}}, "default": ["flask"]}'},
-        "Pipfile.lock isn't a valid Pipenv lockfile."),
+        "pipfile-lock::invalid-structure"),
 }
 
 
 def test_broken_app_files_fail_clearly_then_the_app_builds(herokuish, fixture_app):
-    for case, (files, headline) in BROKEN_APPS.items():
+    for case, (files, error_id) in BROKEN_APPS.items():
         started = time.monotonic()
         outcome = herokuish.build(fixture_app("minimal_app", files))
-        failed(outcome, headline)
+        failed(outcome, error_id)
         no_secrets(outcome, SECRET)
         assert time.monotonic() - started < 60, case
     outcome = herokuish.build(fixture_app("minimal_app"))
@@ -101,8 +101,8 @@ def test_hooks_that_hang_or_cannot_start_then_the_app_builds(herokuish, fixture_
     # A config var too large to pass to a program: named, never shown.
     herokuish.config["BIG_CERTIFICATE"] = SECRET * 8000
     outcome = herokuish.build(source)
-    result = failed(outcome, "Unable to run bin/post_compile: the environment variable BIG_CERTIFICATE is too large.")
-    assert "config:unset BIG_CERTIFICATE" in result.stderr
+    result = failed(outcome, "build-env::variable-too-large")
+    assert outcome.report["error"]["detail"] == "BIG_CERTIFICATE" and "config:unset BIG_CERTIFICATE" in result.stderr
     no_secrets(outcome, SECRET)
 
     del herokuish.config["BIG_CERTIFICATE"]

@@ -40,6 +40,18 @@ def test_pythonhome_or_python_alone_is_no_second_run(tmp_path):
     assert install.is_dir()
 
 
+@pytest.mark.parametrize("make", [
+    lambda python: (python / "bin").mkdir(parents=True),
+    lambda python: (python.parent.mkdir(), python.symlink_to("/nonexistent")),
+], ids=["directory", "dangling link"])
+def test_committed_python_dir(tmp_path, make):
+    make(tmp_path / ".heroku" / "python")
+    with pytest.raises(errors.BuildError) as raised:
+        checks.no_existing_python_dir(tmp_path)
+    assert raised.value.id == "checks::existing-python-dir"
+    assert "git rm -r --cached .heroku/python" in raised.value.body
+
+
 @pytest.mark.parametrize("name", [".venv", "venv"])
 def test_committed_venv(tmp_path, name):
     venv = tmp_path / name

@@ -91,10 +91,14 @@ def test_the_manager_adds_its_version_source(tmp_path):
     assert python_choice.choose(build, Pip()).requested.origin == python_version.ORIGIN_DEFAULT
 
 
-def test_the_manager_refuses_what_it_cant_build(tmp_path):
+@pytest.mark.parametrize("files, error_id", [
+    ({}, "python-version-file::not-found"),
+    ({"runtime.txt": "python-3.12\n"}, "runtime-txt::not-supported"),
+])
+def test_the_manager_refuses_what_it_cant_build(tmp_path, files, error_id):
     with pytest.raises(BuildError) as raised:
-        python_choice.choose(build_with(tmp_path, {"uv.lock": ""}), Uv())
-    assert raised.value.id == "python-version-file::not-found"
+        python_choice.choose(build_with(tmp_path, {"uv.lock": "", **files}), Uv())
+    assert raised.value.id == error_id
 
 
 def test_the_manager_checks_the_range_of_the_chosen_version(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from python_buildpack import poetry_constraints, pyproject, python_range
+from python_buildpack import poetry_constraints, pyproject, python_range, report
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "vendor" / "python"
@@ -105,7 +105,8 @@ def test_main_uses_the_vendored_libraries_under_isolated_mode(tmp_path, python_w
     output = result.stdout + result.stderr
     assert "fake" not in output and "Internal error" not in output, output
     assert "Using Python 3.12, the newest that requires-python '>=3.11,<3.13' in pyproject.toml allows" in output
-    assert "Error: The requested Python version isn't available." in output
+    assert result.returncode == 1 and result.stderr.count(" !     Error: ") == 1, output
+    assert report.read(build, cache)["error"]["id"] == "python-version::unknown-patch"
 
 
 def test_package_runtime_imports_from_lib():
