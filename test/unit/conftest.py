@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from python_buildpack import python_version
@@ -116,3 +118,22 @@ def classic_cache(tmp_path, content: str):
     (tmp_path / ".heroku").mkdir(parents=True)
     (tmp_path / ".heroku" / "python-version").write_text(content)
     return BuildCache(tmp_path)
+
+
+def within(seconds: float, function, *args):
+    """function(*args), failing the test (not hanging it) if it blocks."""
+    outcome: dict = {}
+
+    def call():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # noqa: BLE001 - re-raised below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{getattr(function, '__name__', function)} blocked for {seconds}s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

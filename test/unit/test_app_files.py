@@ -1,31 +1,12 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 
 from python_buildpack import app_files
 from python_buildpack.errors import BuildError
-
-
-def within(seconds, call, *args):
-    """call(*args) in a thread: a read that blocks (a FIFO) fails the test instead of hanging it."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = call(*args)
-        except BaseException as error:  # handed back to the test
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"{call.__name__} blocked"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+from conftest import within
 
 
 def test_file_fingerprint(tmp_path):

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from python_buildpack import app_files, checks, commands, environment, hooks, pip, python_location, report
 from python_buildpack.config_vars import IGNORED, REFUSED, TOOL_SETTINGS, BuildConfig, tool_setting
 from python_buildpack.errors import BuildError
+from conftest import within
 
 SECRET = "s3cret-value-do-not-print"
 
@@ -25,25 +25,6 @@ def refuse_to_read(path, limit=0):
     """app_files.read_bytes as for a file the build user may not read (the
     unit tests run as root, whom permissions don't stop)."""
     raise PermissionError(13, "Permission denied")
-
-
-def within(seconds: float, function, *args):
-    """function(*args), failing the test (not hanging it) if it blocks."""
-    outcome: dict = {}
-
-    def call():
-        try:
-            outcome["value"] = function(*args)
-        except BaseException as error:  # noqa: BLE001 - re-raised below
-            outcome["error"] = error
-
-    thread = threading.Thread(target=call, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"{getattr(function, '__name__', function)} blocked for {seconds}s"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 @pytest.fixture
