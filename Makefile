@@ -63,8 +63,11 @@ run: setup
 	TEST_STACK=$(STACK) $(PYTHON) test/integration/prepare.py $(STACK)
 	STACK=$(STACK) TEST_STACK=$(STACK) $(PYTHON) test/run_sample.py $(FIXTURE)
 
-# Build times (empty cache, unchanged rebuild, changed requirements): a
-# script to rerun, not a test. APPS="flask_app uv_app" REPEAT=3 narrow it.
+# Build times (empty cache, unchanged rebuild, changed requirements; pip
+# apps with uv and with PYTHON_INSTALLER=pip), bin/compile's own time and
+# peak memory, and the targets' ratios: a script to rerun, not a test.
+# APPS="flask_app uv_app" REPEAT=3 narrow it; the Markdown table goes to
+# BENCH_OUT (default /tmp/python-buildpack-bench.md).
 bench: setup
 	TEST_STACK=$(STACK) $(PYTHON) test/benchmark.py
 
