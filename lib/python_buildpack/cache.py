@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from . import app_files, errors, output
+from .install_base import InstallBase
 
 NAMESPACE = "python-buildpack"
 # 2: metadata.json records the install's file count and size.
@@ -62,6 +63,8 @@ WRITING_PREFIX = ".writing-"
 INSTALL_DIRS = ("bin", "lib")
 # The cache's small files are read only up to this size.
 SMALL_FILE_LIMIT = 64 * 1024
+# base.txt lists every file of Python and the tool: a few hundred KB.
+BASE_FILE_LIMIT = 32 * 1024 * 1024
 
 INCOMPLETE = "The cache is incomplete, corrupt or from another buildpack version"
 FOREIGN_ROOT = "The cache directory is corrupt or belongs to something else"
@@ -102,16 +105,33 @@ class DependenciesKey:
     fingerprint: str
     file_name: str = field(default="", compare=False)
     syncs: bool = field(default=False, compare=False)
+    # What installed them: the manager itself (the default), or for pip apps uv.
+    installer: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.installer:
+            object.__setattr__(self, "installer", self.package_manager)
 
     def changes_from(self, old: "DependenciesKey") -> list[str]:
+        """Why the install can't be reused at all: another manager or version
+        of it (the tool, in the install, and what it installed)."""
         if old.package_manager != self.package_manager:
             return [f"The package manager has changed from {old.package_manager} to {self.package_manager}"]
-        reasons = []
         if old.package_manager_version != self.package_manager_version:
-            reasons.append(
+            return [
                 f"The {self.package_manager} version has changed from "
                 f"{old.package_manager_version} to {self.package_manager_version}"
-            )
+            ]
+        return []
+
+    def reinstall_reasons(self, old: "DependenciesKey") -> list[str]:
+        """Why the dependencies must be installed afresh, into the install
+        reset to its base (install_base.py): another installer, or changed
+        files for a manager that can't remove what they no longer list.
+        (Poetry and uv sync the install to the changed lockfile instead.)"""
+        reasons = []
+        if old.installer != self.installer:
+            reasons.append(f"The installer has changed from {old.installer} to {self.installer}")
         if not self.syncs and old.fingerprint != self.fingerprint:
             reasons.append(f"The contents of {self.file_name} changed")
         return reasons
@@ -137,6 +157,7 @@ class CacheKey:
             "package_manager": dependencies.package_manager,
             "package_manager_version": dependencies.package_manager_version,
             "dependencies": dependencies.fingerprint,
+            "installer": dependencies.installer,
         }
 
     @classmethod
@@ -144,7 +165,9 @@ class CacheKey:
         text = {name: str(data[name]) for name in cls.FIELDS}
         return cls(
             RuntimeKey(text["stack"], text["arch"], text["python_version"]),
-            DependenciesKey(text["package_manager"], text["package_manager_version"], text["dependencies"]),
+            DependenciesKey(text["package_manager"], text["package_manager_version"], text["dependencies"],
+                            # Saved before uv installed pip apps' dependencies: by the manager itself.
+                            installer=str(data.get("installer") or "")),
         )
 
     FIELDS = ("stack", "arch", "python_version", "package_manager", "package_manager_version", "dependencies")
@@ -197,6 +220,11 @@ class Restored:
     dependencies_unchanged: bool = False
     status: str = EMPTY
     reasons: tuple[str, ...] = ()
+    # The install's base (install_base.py), saved with it.
+    base: Optional[InstallBase] = None
+    # Why the restored install was reset to its base: the dependencies are
+    # installed afresh (empty when they weren't).
+    reset_reasons: tuple[str, ...] = ()
 
     @classmethod
     def discarded(cls, reasons: Sequence[str]) -> "Restored":
@@ -207,6 +235,8 @@ class BuildCache:
     def __init__(self, cache_dir: Path):
         self.root = cache_dir / NAMESPACE
         self.metadata_path = self.root / "metadata.json"
+        # The install's base (install_base.py): what a dependency change resets it to.
+        self.base_path = self.root / "base.txt"
         # The last successful build's Python version, kept through discards
         # so an app without a version file keeps its major version.
         self.version_path = self.root / "python-version"
@@ -239,6 +269,10 @@ class BuildCache:
             return StickyVersion(ours)
         classic = read_classic_python_version(self.classic_version_path)
         return StickyVersion(classic, from_classic_buildpack=True) if classic else None
+
+    def _read_base(self) -> Optional[InstallBase]:
+        text = app_files.read_small_text(self.base_path, BASE_FILE_LIMIT) if _is_real_dir(self.root) else None
+        return InstallBase.from_text(text) if text else None
 
     def _read_metadata(self) -> Optional[Metadata]:
         text = _read_small_file(self.metadata_path) if _is_real_dir(self.root) else None
@@ -294,13 +328,30 @@ class BuildCache:
         if reasons:
             self._discard(reasons, keep_pip=old is not None)
             return Restored.discarded(reasons)
+        reinstall = key.dependencies.reinstall_reasons(old.key.dependencies)
+        base = self._read_base() if reinstall else None
+        if reinstall and base is None:
+            self._discard(reinstall, keep_pip=True)  # saved without its base: an older cache
+            return Restored.discarded(reinstall)
+        if not reinstall:
+            base = self._read_base()
         output.step("Restoring cache")
         problem = self._move_out(install_dir)
         if problem:
             self._discard([problem], keep_pip=True)
             return Restored.discarded([problem])
+        if reinstall:
+            if not base.reset(install_dir):
+                why = "The cached Python install changed since its dependencies were installed"
+                _remove_path(install_dir)
+                self._discard([why], keep_pip=True)
+                return Restored.discarded([why])
+            output.step("Keeping the cached Python; installing the dependencies afresh since:")
+            for reason in reinstall:
+                output.info(f"- {reason}")
+            return Restored(True, status=REUSED, base=base, reset_reasons=tuple(reinstall))
         unchanged = old.key.dependencies.fingerprint == key.dependencies.fingerprint
-        return Restored(True, dependencies_unchanged=unchanged, status=REUSED)
+        return Restored(True, dependencies_unchanged=unchanged, status=REUSED, base=base)
 
     def _reasons_to_discard(self, old: Optional[Metadata], key: CacheKey) -> list[str]:
         if old is None:
@@ -355,6 +406,7 @@ class BuildCache:
             _remove_path(self.root)
             return
         _remove_path(self.metadata_path)
+        _remove_path(self.base_path)
         _remove_path(self.python_dir)
         if not keep_pip:
             _remove_path(self.pip_dir)
@@ -368,7 +420,7 @@ class BuildCache:
 
     # -- saving -------------------------------------------------------------
 
-    def save(self, key: CacheKey, install_dir: Path) -> Optional[str]:
+    def save(self, key: CacheKey, install_dir: Path, base: Optional[InstallBase] = None) -> Optional[str]:
         """Save the install for the next build; return a warning, if any.
 
         The install is copied into a temporary directory, renamed into
@@ -383,14 +435,14 @@ class BuildCache:
             with self._locked() as locked:
                 if not locked:
                     return errors.cache_busy_warning(LOCK_WAIT_SECONDS, saving=True)
-                self._save_locked(key, install_dir)
+                self._save_locked(key, install_dir, base)
         except OSError as error:
             if error.errno in (errno.ENOSPC, errno.EDQUOT):
                 return errors.cache_no_space_warning(str(self.root.parent))
             return errors.cache_save_warning(_describe(error))
         return None
 
-    def _save_locked(self, key: CacheKey, install_dir: Path) -> None:
+    def _save_locked(self, key: CacheKey, install_dir: Path, base: Optional[InstallBase]) -> None:
         self._remove_leftovers()
         # The old install goes first, metadata.json before it, so that space
         # is free for the copy and nothing describes a half-removed install.
@@ -403,6 +455,10 @@ class BuildCache:
             os.rename(staging, self.python_dir)
             self._prune_download_caches()
             _write_atomically(self.version_path, key.runtime.python_version + "\n")
+            if base is not None:
+                _write_atomically(self.base_path, base.to_text())
+            else:
+                _remove_path(self.base_path)
             metadata = {"format": FORMAT, **key.to_json(), "install": asdict(size)}
             _write_atomically(self.metadata_path, json.dumps(metadata, indent=2) + "\n")
         except BaseException:

@@ -18,6 +18,7 @@ from .cache import BuildCache, CacheKey, Restored, RuntimeKey
 from .config_vars import BuildConfig
 from .download import Timeouts
 from .environment import Variable
+from .install_base import InstallBase
 from .package_manager import InstallContext, PackageManager
 from .python_location import PythonLocation, clean_env, link_app_dir, rewrite_script_paths
 from .python_runtime import PythonChoice
@@ -75,7 +76,7 @@ def compile_app(build: Build) -> None:
     report.record(python={"version": python.version, "requested": python.requested.text,
                           "origin": python.requested.origin})
     location = link_python(build)
-    dependencies, reinstall_reason = manager.dependencies_key(build.app_dir, build.install_test)
+    dependencies, reinstall_reason = manager.dependencies_key(build)
     key = CacheKey(RuntimeKey(build.stack.name, build.stack.arch, python.version), dependencies)
     context = InstallContext(build, location, environment.build_env(location, build.environ))
     with report.step("python"):
@@ -83,6 +84,9 @@ def compile_app(build: Build) -> None:
 
     with report.step("package_manager"):
         manager.install_tool(context)
+    # What a later dependency change resets the install to (install_base.py):
+    # recorded before the first dependency goes in.
+    base = restored.base if restored.reused else InstallBase.record(location.install_dir)
     tool_environment = manager.environment(context)
     context.env = environment.build_env(location, build.environ, tool_environment)
     with report.step("dependencies"):
@@ -103,7 +107,7 @@ def compile_app(build: Build) -> None:
     with report.step("post_compile"):
         hooks.run_hook("post_compile", build.app_dir, app_env)
     with report.step("cache_save"):
-        warning = build.cache.save(key, location.install_dir)
+        warning = build.cache.save(key, location.install_dir, base)
     if warning:
         output.warning(warning)
 
@@ -124,7 +128,8 @@ def install_python(context: InstallContext, python: PythonChoice, key: CacheKey,
         why = "The cached Python install doesn't run"
         build.cache.discard_restored(location.install_dir, why)
         restored = Restored.discarded([why])
-    build.report.record(cache={"status": restored.status, "reasons": list(restored.reasons)})
+    build.report.record(cache={"status": restored.status, "reasons": list(restored.reasons),
+                               "dependencies_reinstalled_because": list(restored.reset_reasons)})
     if restored.reused:
         output.step(f"Using cached install of Python {python.version}")
         return restored

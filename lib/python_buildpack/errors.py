@@ -1072,6 +1072,33 @@ command locally in a clean environment.""",
     )
 
 
+def installer_invalid(setting: str, value: str) -> BuildError:
+    return BuildError(
+        "config::invalid-installer",
+        f"The {setting} config var isn't 'uv' or 'pip'.",
+        f"""\
+{setting} chooses what installs requirements.txt: 'uv' (the default, several
+times faster) or 'pip'. It is set to a value that is neither, so the build
+doesn't guess.
+
+    heroku config:set {setting}=pip        (or: heroku config:unset {setting})
+    dokku config:set <app> {setting}=pip""",
+        detail=value[:20],
+    )
+
+
+def uv_installer_hint() -> str:
+    """Added to a failed `uv pip install`: how to build the app with pip."""
+    return """\
+The dependencies were installed with uv ('uv pip install'), which this
+buildpack uses by default for requirements.txt. If the app builds with pip
+but not with uv (uv reads a few requirement options differently), switch
+this app back to pip:
+
+    heroku config:set PYTHON_INSTALLER=pip
+    dokku config:set <app> PYTHON_INSTALLER=pip"""
+
+
 # Known causes of failed installs (install_hints.py picks one by the output).
 
 def install_failed_gdal_missing(tool: str, command: str) -> BuildError:

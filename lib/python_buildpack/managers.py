@@ -40,8 +40,9 @@ def detect(build_dir: Path) -> PackageManager:
 
 
 def unused_cache_dirs(manager: PackageManager) -> tuple[str, ...]:
-    """The other managers' directories in the build cache."""
-    return tuple(name for other in MANAGERS if other.name != manager.name for name in other.cache_dirs)
+    """The other managers' directories in the build cache (uv's serve them all)."""
+    names = {name for other in MANAGERS for name in other.cache_dirs} - set(manager.cache_dirs)
+    return tuple(sorted(names))
 
 
 def _pyproject_tool(build_dir: Path) -> Optional[str]:

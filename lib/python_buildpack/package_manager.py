@@ -123,15 +123,22 @@ class PackageManager:
     def dependencies(self, build_dir: Path) -> Dependencies:
         raise NotImplementedError
 
-    def dependencies_key(self, build_dir: Path, install_test: bool) -> tuple[DependenciesKey, Optional[str]]:
+    def installer(self, build: Build) -> str:
+        """What installs the dependencies: the manager itself, except for pip
+        apps (pip.py: uv by default)."""
+        return self.name
+
+    def dependencies_key(self, build: Build) -> tuple[DependenciesKey, Optional[str]]:
         """The cache key of the dependencies to install, and why they must be
         installed even when it is unchanged (None when they needn't be)."""
+        build_dir = build.app_dir
         found = self.dependencies(build_dir)
         fingerprint = found.fingerprint
-        if install_test:
+        if build.install_test:
             tests = app_files.fingerprint(*(build_dir / name for name in self.test_files))
             fingerprint = app_files.hash_text(f"tests\0{tests}\0{fingerprint}")
-        key = DependenciesKey(self.name, self.version, fingerprint, file_name=self.file_name, syncs=self.syncs)
+        key = DependenciesKey(self.name, self.version, fingerprint, file_name=self.file_name, syncs=self.syncs,
+                              installer=self.installer(build))
         return key, found.reinstall_reason
 
     def install_tool(self, context: InstallContext) -> None:

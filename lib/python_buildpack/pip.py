@@ -1,19 +1,34 @@
-"""pip: installing the pinned pip, and the app's requirements.txt with it."""
+"""pip apps: requirements.txt, installed with uv (`uv pip install`) by
+default, or with pip itself (PYTHON_INSTALLER=pip). Either way pip is
+installed into the app's Python, at its pinned version: apps and one-off
+commands run it.
+
+uv is several times faster (parallel downloads and installs, a shared
+cache). Where it would install something other than pip does, the build
+uses pip and says why: uv can't check out an editable requirement from
+version control (`-e git+...`) into the slug, as pip's --src does.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from . import app_files, bundled_pip, errors, output
-from .commands import run_streamed
+from . import app_files, bundled_pip, errors, output, uv
+from .build import Build
+from .commands import CommandResult, run_streamed
 from .package_manager import Dependencies, InstallContext, PackageManager
 from .tool_layer import ToolLayer
 
 TEST_REQUIREMENTS = "requirements-test.txt"
+# The config var that chooses the installer of requirements.txt.
+INSTALLER_SETTING = "PYTHON_INSTALLER"
+UV, PIP = "uv", "pip"
 
 
 class Pip(PackageManager):
@@ -21,14 +36,26 @@ class Pip(PackageManager):
     label = "pip"
     file_name = "requirements.txt"
     test_files = (TEST_REQUIREMENTS,)
+    # uv (the default installer) keeps its binary and downloads in the cache.
+    cache_dirs = (uv.TOOL_DIR, uv.DOWNLOAD_CACHE)
 
     def dependencies(self, build_dir: Path) -> Dependencies:
         return inspect_requirements(build_dir)
 
+    def installer(self, build: Build) -> str:
+        return choose_installer(build)[0]
+
     def install_tool(self, context: InstallContext) -> None:
+        installer, why = choose_installer(context.build)
+        if why:
+            output.info(why)
         # pip goes into the app's Python: apps and one-off commands run it.
         layer = ToolLayer(self.name, self.label, self.version, context.location.install_dir, owns_directory=False)
-        layer.ensure(lambda: bundled_pip.install(context, [f"pip=={self.version}"]).ok)
+        if installer == UV:
+            uv.ensure_uv(context)
+            layer.ensure(lambda: uv.pip_install(context, context.location.python, [f"pip=={self.version}"]).ok)
+        else:
+            layer.ensure(lambda: bundled_pip.install(context, [f"pip=={self.version}"]).ok)
 
     def install_dependencies(self, context: InstallContext) -> None:
         files = [self.file_name]
@@ -36,34 +63,89 @@ class Pip(PackageManager):
             inspect_requirements(context.build_dir, TEST_REQUIREMENTS)  # its checks only
             files.append(TEST_REQUIREMENTS)
         requirement_args = [arg for name in files for arg in ("-r", name)]
-        shown = f"pip install {' '.join(requirement_args)}"
+        installer = self.installer(context.build)
+        shown = f"{'uv pip' if installer == UV else 'pip'} install {' '.join(requirement_args)}"
         output.step(f"Installing dependencies using '{shown}'")
-        location = context.location
-        args = [
-            str(location.python), "-m", "pip", "install", *requirement_args,
-            # --exists-action: a cached VCS checkout with another URL makes pip ask
-            # "What to do? (s)witch, (i)gnore, (w)ipe, (b)ackup", which --no-input fails.
-            # --root-user-action: a build run as root gets pip's "Running pip as the 'root'
-            # user" warning outside a venv; this is its opt-out (pypa/pip#10556).
-            "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
-            # VCS editables: pip's default outside a venv is "<current dir>/src" (pip
-            # --src help), among the app's files and uncached; this is cached with Python.
-            f"--src={location.home / 'src'}", *bundled_pip.cache_args(context.pip_cache_dir),
-        ]
-        # pip names the site-packages each package is already in: noise in the build log.
-        site_packages_note = re.compile(
-            r" in (/app|\.|" + re.escape(str(context.build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
-        result = run_streamed(
-            args,
-            {**context.env, **context.pip_settings},
-            cwd=context.build_dir,
-            line_filter=lambda line: site_packages_note.sub("", line),
-        )
+        result = (_uv_install if installer == UV else _pip_install)(context, requirement_args)
         if not result.ok:
-            raise self.install_failed(result, shown)
+            error = self.install_failed(result, shown)
+            if installer == UV:
+                error = dataclasses.replace(error, body=f"{error.body}\n\n{errors.uv_installer_hint()}".strip())
+            raise error
 
 
+def choose_installer(build: Build) -> tuple[str, Optional[str]]:
+    """uv or pip, and why pip when the app didn't ask for it."""
+    value = (build.config.get(INSTALLER_SETTING) or UV).strip().lower()
+    if value not in (UV, PIP):
+        raise errors.installer_invalid(INSTALLER_SETTING, value)
+    if value == UV:
+        vcs_editables = _scan(build.app_dir).vcs_editables
+        if vcs_editables:
+            return PIP, (f"Installing with pip: {vcs_editables[0]} has an editable requirement from version "
+                         "control, which uv can't check out into the app (pip's --src does).")
+    return value, None
+
+
+def _pip_install(context: InstallContext, requirement_args: list[str]) -> CommandResult:
+    location = context.location
+    args = [
+        str(location.python), "-m", "pip", "install", *requirement_args,
+        # --exists-action=w: a cached VCS checkout whose URL changed makes pip ask
+        # "What to do? (s)witch, (i)gnore, (w)ipe, (b)ackup", which --no-input turns
+        # into a failure; wipe it. --root-user-action=ignore: pip's "Running pip as
+        # the 'root' user" warning (pypa/pip#10556) means nothing in a build.
+        "--no-input", "--progress-bar=off", "--exists-action=w", "--root-user-action=ignore",
+        # VCS editables are checked out into the slug: outside a venv pip's
+        # default --src is "<current dir>/src", the build dir.
+        f"--src={location.home / 'src'}", *bundled_pip.cache_args(context.pip_cache_dir),
+    ]
+    # pip names the site-packages each package is already in: noise in the build log.
+    site_packages_note = re.compile(
+        r" in (/app|\.|" + re.escape(str(context.build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
+    return run_streamed(
+        args,
+        {**context.env, **context.pip_settings},
+        cwd=context.build_dir,
+        line_filter=lambda line: site_packages_note.sub("", line),
+    )
+
+
+def _uv_install(context: InstallContext, requirement_args: list[str]) -> CommandResult:
+    """`uv pip install` into the app's Python, with pip's index settings as
+    uv's. uv looks for a package on the indexes in order, extra indexes
+    first, and takes it from the first that has it ("first-index"): unlike
+    pip, a package on a private extra index can't be replaced by a newer one
+    of the same name on PyPI (dependency confusion). UV_INDEX_STRATEGY=
+    unsafe-best-match chooses across all of them, as pip does."""
+    env = {
+        **context.env, **uv.uv_settings(context), **uv.index_settings_from_pip(context.pip_settings),
+        **context.build.config.matching(uv.INDEX_SETTINGS),
+    }
+    return run_streamed(
+        [str(uv.ensure_uv(context)), "pip", "install", *requirement_args,
+         "--python", str(context.location.python),
+         # Compiled now, as pip does: the app then starts as fast as a pip-built one.
+         "--compile-bytecode", "--no-progress", "--color=never"],
+        env, cwd=context.build_dir,
+    )
+
+
+# A requirement checked out from version control (pip's VCS URL schemes).
+_VCS_URL = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _URL_OR_PATH = re.compile(r"(://|^file:|^[./~]|\.whl$|\.tar\.gz$|\.zip$|\s@\s|^[^\s;]+@)")
+
+
+@dataclass
+class _Scan:
+    """What reading the requirement files found."""
+
+    digest: Any = field(default_factory=hashlib.sha256)
+    # Why the install must run even when the files are unchanged.
+    reasons: list[str] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+    # The files with an editable requirement from version control.
+    vcs_editables: list[str] = field(default_factory=list)
 
 
 def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -> Dependencies:
@@ -71,10 +153,14 @@ def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -
     names things pip can't see from the files alone (local paths, editables,
     URLs). Fails on what pip would choke on: bytes that aren't text, an
     included file that isn't one."""
-    digest = hashlib.sha256()
-    reasons: list[str] = []
-    _inspect_file(build_dir / file_name, build_dir, digest, reasons, set())
-    return Dependencies(digest.hexdigest(), reasons[0] if reasons else None)
+    scan = _scan(build_dir, file_name)
+    return Dependencies(scan.digest.hexdigest(), scan.reasons[0] if scan.reasons else None)
+
+
+def _scan(build_dir: Path, file_name: str = "requirements.txt") -> _Scan:
+    scan = _Scan()
+    _inspect_file(build_dir / file_name, build_dir, scan)
+    return scan
 
 
 # pip's comments: from a '#' at the start of a line or after whitespace.
@@ -131,8 +217,7 @@ def _option_value(tokens: list[str], index: int) -> Optional[str]:
 
 
 def _inspect_file(
-    path: Path, build_dir: Path, digest, reasons: list[str], seen: set[Path], included_by: Optional[str] = None,
-    written: str = "",
+    path: Path, build_dir: Path, scan: _Scan, included_by: Optional[str] = None, written: str = "",
 ) -> None:
     """`included_by`: the file whose -r/-c line names this one as `written`."""
     name = os.path.relpath(path, build_dir)
@@ -144,14 +229,14 @@ def _inspect_file(
     except OSError as error:
         if included_by is None:
             raise errors.file_unreadable(name, error.strerror or str(error)) from None
-        reasons.append(f"{name} can't be read")  # pip's own error says why
+        scan.reasons.append(f"{name} can't be read")  # pip's own error says why
         return
     bad = app_files.first_bad_byte_as_pip_reads(content)
     if bad is not None:
         raise errors.file_not_utf8(name, bad.offset, bad.line, included_by)
-    digest.update(f"{name}\0{len(content)}\0".encode())
-    digest.update(content)
-    seen.add(path.resolve())
+    scan.digest.update(f"{name}\0{len(content)}\0".encode())
+    scan.digest.update(content)
+    scan.seen.add(path.resolve())
     for line in _logical_lines(app_files.decoded(content)):
         tokens = _first_words(line)
         if not tokens:
@@ -160,18 +245,20 @@ def _inspect_file(
         if option in ("-r", "--requirement", "-c", "--constraint") or re.match(r"^-[rc]\S", tokens[0]):
             included = _option_value(tokens, 0)
             if included is None or "://" in included:
-                reasons.append(f"{name} includes a file by URL")
+                scan.reasons.append(f"{name} includes a file by URL")
                 continue
             target = (path.parent / included)
-            if target.resolve() not in seen:
-                _inspect_file(target, build_dir, digest, reasons, seen, name, included)
+            if target.resolve() not in scan.seen:
+                _inspect_file(target, build_dir, scan, name, included)
         elif option in ("-e", "--editable") or re.match(r"^-e\S", tokens[0]):
-            reasons.append(f"{name} has an editable requirement")
+            scan.reasons.append(f"{name} has an editable requirement")
+            if _VCS_URL.match(_option_value(tokens, 0) or ""):
+                scan.vcs_editables.append(name)
         elif option in ("-f", "--find-links") or re.match(r"^-f\S", tokens[0]):
             value = _option_value(tokens, 0) or ""
             if "://" not in value:
-                reasons.append(f"{name} finds packages in a local directory")
+                scan.reasons.append(f"{name} finds packages in a local directory")
         elif tokens[0].startswith("-"):
             continue
         elif _URL_OR_PATH.search(line):
-            reasons.append(f"{name} has a requirement given by path or URL")
+            scan.reasons.append(f"{name} has a requirement given by path or URL")

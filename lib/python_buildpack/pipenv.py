@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from . import app_files, bundled_pip, errors, output, python_version
+from . import app_files, bundled_pip, errors, output, python_version, uv
 from .commands import run_streamed
 from .environment import FORCED, PREPEND, Variable
 from .package_manager import Dependencies, InstallContext, PackageManager
@@ -27,6 +27,8 @@ class Pipenv(PackageManager):
     file_name = LOCKFILE
     outdated_markers = ("is out of date",)
     lock_command = "pipenv lock"
+    # Pipenv itself is installed with uv.
+    cache_dirs = (uv.TOOL_DIR, uv.DOWNLOAD_CACHE)
 
     def version_sources(self, build_dir: Path) -> VersionSources:
         """Pipfile.lock may name the version too (after runtime.txt and .python-version)."""
@@ -41,7 +43,7 @@ class Pipenv(PackageManager):
             self.name, self.label, self.version, root, site_packages="venv/lib/python3*/site-packages",
             runs_on=str(context.location.home),
         )
-        layer.ensure(lambda: bundled_pip.install_in_venv(
+        layer.ensure(lambda: uv.install_in_venv(
             context, context.location.home / "pipenv" / "venv", f"pipenv=={self.version}").ok)
         # Rewritten when reused too: older builds made a symlink there.
         bundled_pip.write_launcher(root / "bin" / "pipenv", "../venv/bin/pipenv")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from . import bundled_pip, output, pyproject, python_range
+from . import bundled_pip, output, pyproject, python_range, uv
 from .commands import run_streamed
 from .environment import PREPEND, Variable
 from .package_manager import InstallContext, LockfileSync
@@ -27,7 +27,8 @@ class Poetry(LockfileSync):
     label = "Poetry"
     file_name = "poetry.lock"
     pyproject_markers = ("[tool.poetry",)
-    cache_dirs = (TOOL_DIR, DOWNLOAD_CACHE)
+    # Poetry itself is installed with uv.
+    cache_dirs = (TOOL_DIR, DOWNLOAD_CACHE, uv.TOOL_DIR, uv.DOWNLOAD_CACHE)
     outdated_markers = ("changed significantly since poetry.lock was last generated", "poetry.lock is not consistent")
     lock_command = "poetry lock"
     local_source_markers = ('type = "directory"', 'type = "file"', 'type = "git"')
@@ -61,7 +62,7 @@ class Poetry(LockfileSync):
             # Its venv runs on the app's Python, so it is only reused with it.
             runs_on=f"{context.location.home} {_python_id(context)}",
         )
-        layer.ensure(lambda: bundled_pip.install_in_venv(context, root / "venv", f"poetry=={self.version}").ok)
+        layer.ensure(lambda: uv.install_in_venv(context, root / "venv", f"poetry=={self.version}").ok)
         bundled_pip.write_launcher(root / "bin" / "poetry", "../venv/bin/poetry")
 
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Optional
 
 from . import bundled_pip, errors, output, pyproject, python_version
-from .commands import run_streamed
+from .commands import CommandResult, run_streamed
 from .environment import PREPEND, Variable
 from .package_manager import InstallContext, LockfileSync
 from .python_range import PythonRange
 from .python_version import RequestedVersion
 from .tool_layer import ToolLayer
+from .tool_versions import pinned_version
 
 INDEX_SETTINGS = r"UV_(INDEX|DEFAULT_INDEX|INDEX_URL|EXTRA_INDEX_URL|INDEX_STRATEGY|KEYRING_PROVIDER|INDEX_.+_(USERNAME|PASSWORD)|NATIVE_TLS|INSECURE_HOST)"
 TOOL_DIR = "uv"
@@ -54,27 +55,15 @@ class Uv(LockfileSync):
         return None
 
     def install_tool(self, context: InstallContext) -> None:
-        # The uv wheel holds a static binary: installed with `pip --target`.
-        root = context.build.cache.tool_dir(TOOL_DIR)
-        layer = ToolLayer(self.name, self.label, self.version, root, site_packages=".")
-        layer.ensure(lambda: bundled_pip.install(context, ["--target", str(root), f"uv=={self.version}"]).ok
-                     and (root / "bin" / "uv").exists())
+        ensure_uv(context)
 
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:
-        uv_cache = context.build.cache.download_cache(DOWNLOAD_CACHE)
-        uv_cache.mkdir(parents=True, exist_ok=True)
-        # Hardlinks from the cache save copying, but only within one file system;
-        # across two, uv warns "Failed to hardlink files; falling back to full copy".
-        same_fs = os.stat(uv_cache).st_dev == os.stat(context.location.install_dir.parent).st_dev
         # uv stays out of the slug: for the build and later buildpacks only.
         return (
             Variable.in_build("PATH", str(context.build.cache.tool_dir(TOOL_DIR) / "bin"), PREPEND),
-            # Sync into the app's Python itself, never a Python of uv's own.
+            # Sync into the app's Python itself.
             Variable.in_build("UV_PROJECT_ENVIRONMENT", "{home}"),
-            Variable.in_build("UV_PYTHON_DOWNLOADS", "never"),
-            Variable.in_build("UV_NO_MANAGED_PYTHON", "1"),
-            Variable.in_build("UV_CACHE_DIR", str(uv_cache)),
-            Variable.in_build("UV_LINK_MODE", "hardlink" if same_fs else "copy"),
+            *(Variable.in_build(name, value) for name, value in uv_settings(context).items()),
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
@@ -88,3 +77,81 @@ class Uv(LockfileSync):
         )
         if not result.ok:
             raise self.install_failed(result, shown)
+
+
+def ensure_uv(context: InstallContext) -> Path:
+    """uv at its pinned version, in the build cache (never in the slug): the
+    installer of uv apps, of requirements.txt (pip.py) and of Pipenv and
+    Poetry themselves. Returns the uv binary."""
+    version = pinned_version("uv")
+    root = context.build.cache.tool_dir(TOOL_DIR)
+    binary = root / "bin" / "uv"
+    if binary in _ENSURED:
+        return binary  # once a build: several steps use it
+    # The uv wheel holds a static binary: installed with `pip --target`.
+    layer = ToolLayer("uv", "uv", version, root, site_packages=".")
+    layer.ensure(lambda: bundled_pip.install(context, ["--target", str(root), f"uv=={version}"]).ok
+                 and binary.exists())
+    _ENSURED.add(binary)
+    return binary
+
+
+# The uv binaries this process (one build) has checked or installed.
+_ENSURED: set[Path] = set()
+
+
+def uv_settings(context: InstallContext) -> dict[str, str]:
+    """How every uv run of the build works: with the build cache's download
+    cache, and never with a Python of uv's own."""
+    uv_cache = context.build.cache.download_cache(DOWNLOAD_CACHE)
+    uv_cache.mkdir(parents=True, exist_ok=True)
+    # Hardlinks from the cache save copying, but only within one file system;
+    # across two, uv warns "Failed to hardlink files; falling back to full copy".
+    same_fs = os.stat(uv_cache).st_dev == os.stat(context.location.install_dir.parent).st_dev
+    return {
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_MANAGED_PYTHON": "1",
+        "UV_CACHE_DIR": str(uv_cache),
+        "UV_LINK_MODE": "hardlink" if same_fs else "copy",
+    }
+
+
+def pip_install(context: InstallContext, python: Path, requirements: list[str]) -> CommandResult:
+    """`uv pip install` of a tool (pip, Pipenv, Poetry) into the environment of
+    `python`: seconds faster than pip, from the same index settings."""
+    uv = ensure_uv(context)
+    env = {**context.env, **uv_settings(context), **index_settings_from_pip(context.pip_settings)}
+    return run_streamed(
+        [str(uv), "pip", "install", "--python", str(python), "--no-progress", "--color=never", "--quiet",
+         *requirements],
+        env, quiet=True,
+    )
+
+
+# pip's index settings and uv's, with the separator of uv's lists (pip's are
+# whitespace-separated). uv reads credentials in index URLs as pip does.
+_FROM_PIP = {
+    "PIP_INDEX_URL": ("UV_DEFAULT_INDEX", " "),
+    "PIP_EXTRA_INDEX_URL": ("UV_INDEX", " "),
+    "PIP_FIND_LINKS": ("UV_FIND_LINKS", ","),
+    "PIP_TRUSTED_HOST": ("UV_INSECURE_HOST", " "),
+}
+
+
+def install_in_venv(context: InstallContext, venv: Path, requirement: str) -> CommandResult:
+    """A virtual environment of the app's Python holding one tool (Pipenv,
+    Poetry), made by the app's Python (a venv names the Python it was made
+    with, here the /app path: uv would name the build dir's) and filled by uv."""
+    created = run_streamed([str(context.location.python), "-m", "venv", "--without-pip", str(venv)],
+                           context.env, quiet=True)
+    if not created.ok:
+        return created
+    return pip_install(context, venv / "bin" / "python", [requirement])
+
+
+def index_settings_from_pip(pip_settings: dict[str, str]) -> dict[str, str]:
+    """pip's index settings (the app's config vars) as uv's."""
+    return {
+        _FROM_PIP[name][0]: _FROM_PIP[name][1].join(value.split())
+        for name, value in pip_settings.items() if name in _FROM_PIP
+    }

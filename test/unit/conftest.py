@@ -30,8 +30,9 @@ def fake_install(tmp_path, *wheels: str) -> PythonLocation:
     return PythonLocation(install_dir, tmp_path / "app" / ".heroku" / "python")
 
 
-def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_name="heroku-24"):
-    """A Build as compile.start_build makes one, without reading the machine."""
+def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_name="heroku-24", build_dir=None):
+    """A Build as compile.start_build makes one, without reading the machine
+    (the app in `build_dir`, by default tmp_path/build)."""
     from python_buildpack.build import Build, BuildDirs
     from python_buildpack.cache import BuildCache
     from python_buildpack.config_vars import BuildConfig
@@ -39,7 +40,7 @@ def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_n
     from python_buildpack.report import BuildReport
     from python_buildpack.stack import Stack
 
-    build_dir = tmp_path / "build"
+    build_dir = build_dir or tmp_path / "build"
     build_dir.mkdir(parents=True, exist_ok=True)
     dirs = BuildDirs(build_dir, tmp_path / "cache", env_dir or tmp_path / "no-env", tmp_path / "buildpack")
     environ = dict(environ or {})

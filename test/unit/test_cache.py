@@ -6,7 +6,9 @@ import pytest
 
 from python_buildpack import managers
 from python_buildpack.cache import BuildCache
+from python_buildpack.install_base import InstallBase
 from python_buildpack.poetry import Poetry
+from python_buildpack.uv import Uv
 from cache_worker import KEY, key
 
 
@@ -77,8 +79,11 @@ def test_changes_discard_the_cache(dirs, capsys, change, reason):
 
 
 def test_all_reasons_are_listed():
-    reasons = key(stack="heroku-26", python_version="3.13.0", dependencies="x").changes_from(KEY)
-    assert len(reasons) == 3
+    changed = key(stack="heroku-26", python_version="3.13.0", dependencies="x")
+    assert len(changed.changes_from(KEY)) == 2  # the runtime's: the install is discarded
+    # The dependency file's change only reinstalls the dependencies, on the kept Python.
+    assert changed.dependencies.reinstall_reasons(KEY.dependencies) == ["The contents of requirements.txt changed"]
+    assert key(dependencies="x", syncs=True).dependencies.reinstall_reasons(KEY.dependencies) == []
 
 
 @pytest.mark.parametrize("metadata", ["", "{not json", "[]", json.dumps({"format": 99}), json.dumps({"format": 1})])
@@ -181,10 +186,11 @@ def test_switching_managers_drops_the_old_tools(dirs):
     cache = saved(dirs)
     for name in ("pip", "uv", "uv-cache", "poetry", "poetry-cache"):
         (cache.root / name).mkdir()
-    unused = managers.unused_cache_dirs(Poetry())
-    assert unused == ("uv", "uv-cache")
-    cache.restore(key(package_manager="poetry", syncs=True), install.with_name("other"), unused)
-    assert sorted(p.name for p in cache.root.iterdir() if p.is_dir()) == ["pip", "poetry", "poetry-cache"]
+    assert managers.unused_cache_dirs(Poetry()) == ()  # Poetry is installed with uv
+    unused = managers.unused_cache_dirs(Uv())
+    assert unused == ("poetry", "poetry-cache")
+    cache.restore(key(package_manager="uv", syncs=True), install.with_name("other"), unused)
+    assert sorted(p.name for p in cache.root.iterdir() if p.is_dir()) == ["pip", "uv", "uv-cache"]
 
 
 # --- hostile caches: links, FIFOs and odd files are removed, never followed ---
@@ -588,3 +594,51 @@ def test_sticky_version_prefers_this_buildpacks(tmp_path):
 def test_no_sticky_version(tmp_path):
     assert BuildCache(tmp_path).sticky_python_version() is None
     assert classic_cache(tmp_path, "pypy3.10-7.3.17").sticky_python_version() is None
+
+
+# --- a dependency change keeps Python and the tool --------------------------------
+
+def test_changed_dependencies_reset_the_install_to_its_base(dirs, capsys):
+    cache_dir, install = dirs
+    make_install(install)
+    base = InstallBase.record(install)
+    (install / "lib" / "six.py").write_text("a dependency")
+    assert BuildCache(cache_dir).save(KEY, install, base) is None
+    capsys.readouterr()
+    target = install.with_name("other")
+    restored = BuildCache(cache_dir).restore(key(dependencies="changed"), target)
+    assert restored.reused and not restored.dependencies_unchanged
+    assert restored.reset_reasons == ("The contents of requirements.txt changed",) and restored.base == base
+    assert (target / "bin" / "python3").exists() and not (target / "lib" / "six.py").exists()
+    out = capsys.readouterr().out
+    assert "Keeping the cached Python; installing the dependencies afresh since:" in out
+    assert "- The contents of requirements.txt changed" in out and "Discarding" not in out
+
+
+def test_changed_dependencies_without_a_saved_base_discard_the_install(dirs, capsys):
+    cache = saved(dirs)  # saved by an older buildpack: no base.txt
+    restored = cache.restore(key(dependencies="changed"), dirs[1].with_name("other"))
+    assert not restored.reused and restored.status == "discarded"
+    assert "- The contents of requirements.txt changed" in capsys.readouterr().out
+
+
+def test_a_base_changed_since_discards_the_install(dirs, capsys):
+    cache_dir, install = dirs
+    make_install(install)
+    base = InstallBase.record(install)
+    (install / "bin" / "python3").write_text("replaced by a dependency")
+    assert BuildCache(cache_dir).save(KEY, install, base) is None
+    target = install.with_name("other")
+    restored = BuildCache(cache_dir).restore(key(dependencies="changed"), target)
+    assert not restored.reused and not target.exists()
+    assert "changed since its dependencies were installed" in capsys.readouterr().out
+
+
+def test_a_synced_lockfile_change_keeps_the_whole_install(dirs):
+    cache_dir, install = dirs
+    make_install(install)
+    (install / "lib" / "six.py").write_text("a dependency")
+    assert BuildCache(cache_dir).save(key(syncs=True), install, InstallBase.record(install)) is None
+    restored = BuildCache(cache_dir).restore(key(dependencies="changed", syncs=True), install.with_name("other"))
+    assert restored.reused and not restored.dependencies_unchanged and restored.reset_reasons == ()
+    assert (install.with_name("other") / "lib" / "six.py").exists()  # the tool syncs it

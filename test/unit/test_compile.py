@@ -65,7 +65,8 @@ def test_a_restored_python_that_doesnt_run_is_replaced(tmp_path, monkeypatch, ca
     assert not restored.reused and not restored.dependencies_unchanged and len(installed) == 1
     assert "- The cached Python install doesn't run" in capsys.readouterr().out
     assert report.read(context.build_dir, None)["cache"] == {
-        "status": "discarded", "reasons": ["The cached Python install doesn't run"]}
+        "status": "discarded", "reasons": ["The cached Python install doesn't run"],
+        "dependencies_reinstalled_because": []}
 
 
 def test_a_working_restored_python_is_used(tmp_path, monkeypatch, capsys):

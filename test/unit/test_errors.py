@@ -98,6 +98,7 @@ CALLS: dict[str, list[dict]] = {
     "bundled_pip_missing": [dict(python_dir="/app/.heroku/python")],
     "tool_install_failed": [dict(tool="Poetry", version="2.4.1")],
     "dependencies_install_failed": [dict(tool="pip", command="pip install -r requirements.txt")],
+    "installer_invalid": [dict(setting="PYTHON_INSTALLER", value="conda")],
     "install_failed_gdal_missing": [dict(tool="pip", command="pip install -r requirements.txt")],
     "install_failed_sqlite_headers_missing": [dict(tool="pip", command="pip install -r requirements.txt")],
     "install_failed_broken_metadata": [dict(tool="pip", command="pip install -r requirements.txt")],

@@ -7,6 +7,7 @@ from typing import Optional
 
 import pytest
 
+from conftest import make_build
 from python_buildpack import app_files
 from python_buildpack.cache import DependenciesKey
 from python_buildpack.commands import CommandResult
@@ -45,20 +46,20 @@ class Synced(LockfileSync):
 
 def test_dependencies_key(tmp_path):
     (tmp_path / "tool.lock").write_text("a==1\n")
-    key, reason = Tool().dependencies_key(tmp_path, install_test=False)
+    key, reason = Tool().dependencies_key(make_build(tmp_path, build_dir=tmp_path, install_test=False))
     assert key == DependenciesKey("tool", "1.2.3", app_files.fingerprint(tmp_path / "tool.lock"))
     assert (key.file_name, key.syncs, reason) == ("tool.lock", False, "it has local paths")
 
 
 def test_install_test_salts_the_fingerprint_with_the_test_files(tmp_path):
     (tmp_path / "tool.lock").write_text("a==1\n")
-    plain = Tool().dependencies_key(tmp_path, install_test=False)[0].fingerprint
-    with_tests = Tool().dependencies_key(tmp_path, install_test=True)[0].fingerprint
+    plain = Tool().dependencies_key(make_build(tmp_path, build_dir=tmp_path, install_test=False))[0].fingerprint
+    with_tests = Tool().dependencies_key(make_build(tmp_path, build_dir=tmp_path, install_test=True))[0].fingerprint
     assert with_tests != plain  # a test build's install is never reused by a normal build, nor the reverse
     (tmp_path / "tests.txt").write_text("pytest\n")
-    changed_tests = Tool().dependencies_key(tmp_path, install_test=True)[0].fingerprint
+    changed_tests = Tool().dependencies_key(make_build(tmp_path, build_dir=tmp_path, install_test=True))[0].fingerprint
     assert changed_tests not in (plain, with_tests)
-    assert Tool().dependencies_key(tmp_path, install_test=False)[0].fingerprint == plain  # test files don't count
+    assert Tool().dependencies_key(make_build(tmp_path, build_dir=tmp_path, install_test=False))[0].fingerprint == plain  # test files don't count
 
 
 @pytest.mark.parametrize("output, error_id", [
@@ -112,7 +113,7 @@ def test_lockfile_sync_dependencies(tmp_path):
         "synced.lock installs packages from local paths or version control"
     (tmp_path / "src").mkdir()
     assert Synced().dependencies(tmp_path).reinstall_reason == "it installs the project"
-    key, _reason = Synced().dependencies_key(tmp_path, install_test=False)
+    key, _reason = Synced().dependencies_key(make_build(tmp_path, build_dir=tmp_path, install_test=False))
     assert key.syncs
 
 

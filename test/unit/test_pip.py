@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
-from python_buildpack import pip
+from python_buildpack import pip, uv
 from python_buildpack.errors import BuildError
 from conftest import POETRY_PYPROJECT, fake_install, make_context
 
@@ -65,8 +66,14 @@ def location(tmp_path):
     return fake_install(tmp_path, "pip-9.0.1-py3-none-any.whl", "pip-23.2.1-py3-none-any.whl")
 
 
-def context_for(tmp_path, location, env=None, **build_options):
-    return make_context(tmp_path, location, env, **build_options)
+def context_for(tmp_path, location, env=None, installer="pip", environ=None, **build_options):
+    """An install context; PYTHON_INSTALLER=pip unless `installer` says otherwise."""
+    environ = {**(environ or {}), **({"PYTHON_INSTALLER": installer} if installer else {})}
+    context = make_context(tmp_path, location, env, environ=environ, **build_options)
+    requirements = context.build_dir / "requirements.txt"
+    if not requirements.exists():
+        requirements.write_text("flask\n")
+    return context
 
 
 def installs_pip(location):
@@ -177,3 +184,84 @@ def test_pip_reads_requires_python_only_when_no_file_names_a_version(tmp_path):
     (tmp_path / ".python-version").unlink()
     (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
     assert [r.text for r in Pip().python_ranges(tmp_path)] == [">=3.11"]
+
+
+# --- uv, the default installer ------------------------------------------------
+
+def uv_installed(context):
+    """uv in the build cache, as if a build had installed it."""
+    root = context.build.cache.tool_dir("uv")
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "uv").write_text("")
+    (root / f"uv-{uv.pinned_version('uv')}.dist-info").mkdir()
+    (root / ".uv-layer.json").write_text(json.dumps({"tool": "uv", "version": uv.pinned_version("uv"), "runs_on": ""}))
+    return root / "bin" / "uv"
+
+
+def test_uv_is_the_default_installer(tmp_path, location, fp, capsys):
+    context = context_for(tmp_path, location, {"PATH": "/usr/bin"}, installer=None,
+                          environ={"PIP_EXTRA_INDEX_URL": "https://u:secret@private.example/simple",
+                                   "PIP_FIND_LINKS": "/wheels /more", "UV_INDEX_STRATEGY": "unsafe-best-match"})
+    binary = uv_installed(context)
+    seen = []
+
+    def record(process):
+        seen.append((process.args, process.kwargs["env"]))
+        if "pip==" + PIP.version in process.args:
+            installs_pip(location)(process)
+        else:
+            process._finish_process()
+
+    fp.register([fp.any()], callback=record, occurrences=2)
+    PIP.install_tool(context)
+    PIP.install_dependencies(context)
+    (tool_args, _), (args, env) = seen
+    assert tool_args[:5] == [str(binary), "pip", "install", "--python", str(location.python)]
+    assert args == [str(binary), "pip", "install", "-r", "requirements.txt", "--python", str(location.python),
+                    "--compile-bytecode", "--no-progress", "--color=never"]
+    assert env["UV_INDEX"] == "https://u:secret@private.example/simple"
+    assert env["UV_FIND_LINKS"] == "/wheels,/more"
+    assert env["UV_INDEX_STRATEGY"] == "unsafe-best-match"
+    assert env["UV_CACHE_DIR"] == str(context.build.cache.root / "uv-cache")
+    out = capsys.readouterr().out
+    assert "-----> Installing dependencies using 'uv pip install -r requirements.txt'" in out
+    assert "secret" not in out
+
+
+def test_a_failed_uv_install_says_how_to_switch_to_pip(tmp_path, location, fp):
+    context = context_for(tmp_path, location, installer=None)
+    uv_installed(context)
+    fp.register([fp.any()], stdout="error: No solution found\n", returncode=1)
+    with pytest.raises(BuildError) as error:
+        PIP.install_dependencies(context)
+    assert error.value.id == "install-dependencies::pip"
+    assert "PYTHON_INSTALLER=pip" in error.value.body
+
+
+def test_an_editable_vcs_requirement_is_installed_with_pip(tmp_path, location):
+    context = context_for(tmp_path, location, installer=None)
+    (context.build_dir / "requirements.txt").write_text("-r base.txt\n")
+    (context.build_dir / "base.txt").write_text("-e git+https://example.com/repo.git#egg=repo\n")
+    installer, why = pip.choose_installer(context.build)
+    assert installer == "pip" and "base.txt has an editable requirement from version control" in why
+    (context.build_dir / "base.txt").write_text("-e ./pkg\ngit+https://example.com/repo.git#egg=repo\n")
+    assert pip.choose_installer(context.build) == ("uv", None)
+
+
+@pytest.mark.parametrize("value, expected", [("pip", "pip"), (" UV ", "uv"), ("", "uv")])
+def test_the_installer_setting(tmp_path, location, value, expected):
+    assert pip.choose_installer(context_for(tmp_path, location, installer=value).build)[0] == expected
+
+
+def test_an_unknown_installer_is_an_error(tmp_path, location):
+    with pytest.raises(BuildError) as error:
+        pip.choose_installer(context_for(tmp_path, location, installer="conda").build)
+    assert (error.value.id, error.value.detail) == ("config::invalid-installer", "conda")
+
+
+def test_the_installer_is_part_of_the_cache_key(tmp_path, location):
+    (tmp_path / "build" / "requirements.txt").write_text("six\n")
+    with_uv = PIP.dependencies_key(context_for(tmp_path, location, installer=None).build)[0]
+    with_pip = PIP.dependencies_key(context_for(tmp_path, location).build)[0]
+    assert (with_uv.installer, with_pip.installer) == ("uv", "pip")
+    assert with_uv.reinstall_reasons(with_pip) == ["The installer has changed from pip to uv"]

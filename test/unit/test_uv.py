@@ -9,6 +9,7 @@ import pytest
 
 from python_buildpack import environment
 from python_buildpack.errors import BuildError
+from python_buildpack import uv
 from python_buildpack.uv import Uv
 from conftest import POETRY_PYPROJECT, recorded
 
@@ -50,6 +51,9 @@ def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
     manager.install_tool(context)
     assert f"-----> Installing uv {manager.version}" in capsys.readouterr().out
     assert (context.build.cache.root / "uv" / "bin" / "uv").exists()
+    manager.install_tool(context)
+    assert capsys.readouterr().out == ""  # checked once a build
+    uv._ENSURED.clear()  # the next build
     manager.install_tool(context)
     assert f"-----> Using cached uv {manager.version}" in capsys.readouterr().out
     assert len(fp.calls) == 1
