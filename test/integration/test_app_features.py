@@ -117,7 +117,7 @@ def test_web_defaults_at_run_time(herokuish, fixture_app):
 def test_heroku_ci_test_compile_and_test(herokuish, fixture_app):
     outcome, tests = herokuish.test(fixture_app("tested_app"))
     log = ok(outcome).stdout
-    assert "-----> Installing dependencies using 'pip install -r requirements.txt -r requirements-test.txt'" in log
+    assert "-----> Installing dependencies using 'uv pip install -r requirements.txt -r requirements-test.txt'" in log
     assert tests.returncode == 0, tests.output
     assert "-----> Running the app's tests: python -m pytest" in tests.stdout
     assert "1 passed" in tests.stdout

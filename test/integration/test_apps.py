@@ -20,9 +20,10 @@ def test_flask_app_builds_reuses_its_cache_and_serves(herokuish, fixture_app, ru
     log = first.compile.stdout
     assert "-----> Using Python 3.12 specified in .python-version" in log
     assert f"-----> Installing Python {version}" in log
-    assert "-----> Installing pip " in log
-    assert "-----> Installing dependencies using 'pip install -r requirements.txt'" in log
-    assert "Successfully installed" in log
+    assert "-----> Installing uv " in log
+    assert "-----> Installing pip " in log  # into the app's Python: apps and one-off commands run it
+    assert "-----> Installing dependencies using 'uv pip install -r requirements.txt'" in log
+    assert "\n        + flask==3.1.3\n" in log and "\n        + gunicorn==23.0.0\n" in log
     yaml_check.assert_yaml_mapping_or_empty(first.release.stdout)
 
     second = herokuish.build(source)
@@ -43,7 +44,7 @@ def test_django_app_builds_and_serves(herokuish, fixture_app, runtime_archives):
     first = herokuish.build(source)
     assert_built(first)
     assert f"-----> Installing Python {runtime_archives.versions['3.13']}" in first.compile.stdout
-    assert "Successfully installed" in first.compile.stdout and "Django-5.2.8" in first.compile.stdout
+    assert "\n        + django==5.2.8\n" in first.compile.stdout
 
     second = herokuish.build(source)
     assert_built(second)

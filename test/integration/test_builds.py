@@ -109,7 +109,7 @@ def test_dokku_style_config_vars_in_the_build_environment(herokuish, fixture_app
     herokuish.env.update(python_settings)
     herokuish.config.update(python_settings)
     source = fixture_app("minimal_app", {"requirements.txt": "six==1.17.0\n"})
-    assert "Successfully installed six-1.17.0" in ok(herokuish.build(source)).stdout
+    assert "\n        + six==1.17.0\n" in ok(herokuish.build(source)).stdout  # uv's line
 
 
 # --- the cache ------------------------------------------------------------------
@@ -122,11 +122,16 @@ def test_python_version_change_discards_the_cache(herokuish, fixture_app, runtim
     assert f"-----> Installing Python {new}" in log
 
 
-def test_requirements_change_discards_the_cache_and_reinstalls(herokuish, fixture_app):
+def test_requirements_change_keeps_python_and_installs_the_dependencies_afresh(herokuish, fixture_app,
+                                                                             runtime_archives):
+    # What the changed file no longer lists is removed too: test_installers.py.
     ok(herokuish.build(fixture_app("minimal_app")))
     log = ok(herokuish.build(fixture_app("minimal_app", {"requirements.txt": "six==1.17.0\n"}))).stdout
-    assert "- The contents of requirements.txt changed" in log
-    assert "Successfully installed six-1.17.0" in log
+    assert ("-----> Keeping the cached Python; installing the dependencies afresh since:\n"
+            "       - The contents of requirements.txt changed\n") in log
+    assert "Installing Python" not in log and "Discarding cache" not in log
+    assert f"-----> Using cached install of Python {runtime_archives.versions['3.12']}" in log
+    assert "\n        + six==1.17.0\n" in log
 
 
 def test_sticky_major_version_from_the_last_build(herokuish, fixture_app, runtime_archives):
@@ -206,10 +211,14 @@ def test_checksum_mismatch_installs_nothing(herokuish, fixture_app, mirror, stac
 
 
 def test_failing_pip_install(herokuish, fixture_app, stack):
+    # pip's own failure (PYTHON_INSTALLER=pip); uv's, which says how to switch
+    # to pip, is in test_installers.py.
+    herokuish.config["PYTHON_INSTALLER"] = "pip"
     requirements = "this-package-does-not-exist-anywhere-4711==1.0\n"
     result = failed(herokuish.build(fixture_app("minimal_app", {"requirements.txt": requirements})),
                     "install-dependencies::pip")
     assert "No matching distribution found for this-package-does-not-exist-anywhere-4711" in result.stdout
+    assert "PYTHON_INSTALLER" not in result.stderr  # already pip
     assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/metadata.json").exists()
 
 
@@ -219,7 +228,9 @@ def test_extra_index_from_config_vars(herokuish, fixture_app, mirror):
     herokuish.config["PIP_EXTRA_INDEX_URL"] = f"{url}/"
     source = fixture_app("minimal_app", {"requirements.txt": "buildpack-private-pkg==1.0\n"})
     result = ok(herokuish.build(source))
-    assert "Successfully installed buildpack-private-pkg-1.0" in result.stdout
+    # uv takes it from the extra index (UV_INDEX, from PIP_EXTRA_INDEX_URL).
+    assert "-----> Installing dependencies using 'uv pip install -r requirements.txt'" in result.stdout
+    assert "\n        + buildpack-private-pkg==1.0\n" in result.stdout
     assert "s3cret-token" not in result.output
     result = herokuish.run_in_app("python -c 'import buildpack_private_pkg as p; print(p.GREETING)'")
     assert result.stdout == "hello from the private index\n", result.output

@@ -17,7 +17,7 @@ def test_successful_builds_report_what_they_did(herokuish, fixture_app, runtime_
     assert report["stack"] == herokuish.stack_name and report["arch"] in ("amd64", "arm64")
     assert report["python"] == {"version": version, "requested": "3.12", "origin": ".python-version"}
     assert report["package_manager"]["name"] == "pip" and report["package_manager"]["version"]
-    assert report["cache"] == {"status": "empty", "reasons": []}
+    assert report["cache"] == {"status": "empty", "reasons": [], "dependencies_reinstalled_because": []}
     assert report["dependencies_install_skipped"] is False
     steps = report["steps"]
     assert list(steps)[:4] == ["pre_compile", "python_version", "python", "package_manager"]
@@ -31,7 +31,10 @@ def test_successful_builds_report_what_they_did(herokuish, fixture_app, runtime_
 
     third = herokuish.build(fixture_app("flask_app", {"requirements.txt": "flask==3.1.0\ngunicorn\n"}))
     ok(third)
-    assert third.report["cache"] == {"status": "discarded", "reasons": ["The contents of requirements.txt changed"]}
+    # The cached Python is kept; only the dependencies are installed afresh.
+    assert third.report["cache"] == {"status": "reused", "reasons": [],
+                                     "dependencies_reinstalled_because": ["The contents of requirements.txt changed"]}
+    assert third.report["dependencies_install_skipped"] is False
 
 
 def test_a_failed_build_reports_its_error_id_and_no_secret(herokuish, fixture_app):
