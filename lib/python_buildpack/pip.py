@@ -45,6 +45,10 @@ class Pip(PackageManager):
     def installer(self, build: Build) -> str:
         return choose_installer(build)[0]
 
+    def start_tool_download(self, build: Build) -> None:
+        if self.installer(build) == UV:
+            uv.start_download(build)
+
     def install_tool(self, context: InstallContext) -> None:
         installer, why = choose_installer(context.build)
         if why:

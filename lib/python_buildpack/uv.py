@@ -9,10 +9,13 @@ its own.
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from . import bundled_pip, errors, output, pyproject, python_version
+from . import bundled_pip, errors, output, pyproject, python_version, uv_download
+from .build import Build
 from .commands import CommandResult, run_streamed
 from .environment import PREPEND, Variable
 from .package_manager import InstallContext, LockfileSync
@@ -54,6 +57,9 @@ class Uv(LockfileSync):
             return "uv installs the project itself (it has a build system)"
         return None
 
+    def start_tool_download(self, build: Build) -> None:
+        start_download(build)
+
     def install_tool(self, context: InstallContext) -> None:
         ensure_uv(context)
 
@@ -79,25 +85,58 @@ class Uv(LockfileSync):
             raise self.install_failed(result, shown)
 
 
+def _layer(build: Build) -> ToolLayer:
+    return ToolLayer("uv", "uv", pinned_version("uv"), build.cache.tool_dir(TOOL_DIR), site_packages=".")
+
+
+def start_download(build: Build) -> None:
+    """Fetch uv in the background while the app's Python downloads (unless
+    the cached uv will do): ensure_uv then takes it."""
+    layer = _layer(build)
+    if layer.reusable() or layer.directory in _DOWNLOADS:
+        return
+    index = bundled_pip.pip_settings(build.config).get("PIP_INDEX_URL")
+    # A failure costs only the time it took: uv is then installed with pip.
+    timeouts = replace(build.timeouts, total=min(build.timeouts.total, 120.0), retries=1)
+    _DOWNLOADS[layer.directory] = uv_download.start(layer.version, build.stack.arch, index, timeouts)
+
+
 def ensure_uv(context: InstallContext) -> Path:
     """uv at its pinned version, in the build cache (never in the slug): the
     installer of uv apps, of requirements.txt (pip.py) and of Pipenv and
     Poetry themselves. Returns the uv binary."""
-    version = pinned_version("uv")
-    root = context.build.cache.tool_dir(TOOL_DIR)
+    layer = _layer(context.build)
+    root = layer.directory
     binary = root / "bin" / "uv"
     if binary in _ENSURED:
         return binary  # once a build: several steps use it
+    download = _DOWNLOADS.pop(root, None)
+    if download is not None and not layer.reusable():
+        staged = download.wait(timeout=context.build.timeouts.total + 30)
+        if staged is not None:
+            layer.ensure(lambda: _adopt(staged, root))
+            download.discard()
+            _ENSURED.add(binary)
+            return binary
+        output.info(f"uv couldn't be downloaded from the index directly ({download.problem}): installing it with pip")
     # The uv wheel holds a static binary: installed with `pip --target`.
-    layer = ToolLayer("uv", "uv", version, root, site_packages=".")
-    layer.ensure(lambda: bundled_pip.install(context, ["--target", str(root), f"uv=={version}"]).ok
+    layer.ensure(lambda: bundled_pip.install(context, ["--target", str(root), f"uv=={layer.version}"]).ok
                  and binary.exists())
     _ENSURED.add(binary)
     return binary
 
 
-# The uv binaries this process (one build) has checked or installed.
+def _adopt(staged: Path, root: Path) -> bool:
+    root.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.move(str(staged), str(root))
+    return (root / "bin" / "uv").is_file()
+
+
+# The uv binaries this process (one build) has checked or installed, and the
+# downloads it started (start_download).
 _ENSURED: set[Path] = set()
+_DOWNLOADS: dict[Path, uv_download.Download] = {}
 
 
 def uv_settings(context: InstallContext) -> dict[str, str]:

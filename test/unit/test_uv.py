@@ -110,3 +110,46 @@ def test_uv_reads_requires_python_as_pep_440(tmp_path):
     assert (error.value.id, error.value.detail) == ("pyproject-toml::invalid-python-range", "requires-python")
     (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
     assert [r.text for r in Uv().python_ranges(tmp_path)] == [">=3.11"]
+
+
+def test_uv_downloaded_meanwhile_is_taken(context, fp, capsys, monkeypatch, tmp_path):
+    staged = tmp_path / "staged"
+    (staged / "bin").mkdir(parents=True)
+    (staged / "bin" / "uv").write_text("")
+    (staged / f"uv-{Uv().version}.dist-info").mkdir()
+
+    class Done:
+        problem = ""
+
+        def wait(self, timeout):
+            return staged
+
+        def discard(self):
+            pass
+
+    monkeypatch.setattr(uv.uv_download, "start", lambda *args: Done())
+    uv.start_download(context.build)
+    binary = uv.ensure_uv(context)
+    assert binary.is_file() and not fp.calls  # no pip run
+    assert f"-----> Installing uv {Uv().version}" in capsys.readouterr().out
+
+
+def test_a_failed_download_falls_back_to_pip(context, fp, capsys, monkeypatch):
+    class Failed:
+        problem = "the index has no page for uv"
+
+        def wait(self, timeout):
+            return None
+
+    def make_binary(process):
+        target = Path(process.args[process.args.index("--target") + 1])
+        (target / "bin").mkdir(parents=True)
+        (target / "bin" / "uv").write_text("")
+        (target / f"uv-{Uv().version}.dist-info").mkdir()
+        process._finish_process()
+
+    monkeypatch.setattr(uv.uv_download, "start", lambda *args: Failed())
+    fp.register([fp.any()], callback=make_binary)
+    uv.start_download(context.build)
+    assert uv.ensure_uv(context).is_file() and len(fp.calls) == 1
+    assert "(the index has no page for uv): installing it with pip" in capsys.readouterr().out

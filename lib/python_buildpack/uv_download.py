@@ -1,0 +1,148 @@
+"""uv straight from the package index, while the app's Python downloads.
+
+Installing uv with pip needs a Python to run pip: the app's, so it waited
+for the runtime's download. uv's wheel holds a static binary, so the build
+fetches it itself, from the index's simple API (PEP 503, the only one the
+proxies in front of private indexes are sure to serve), checks it against
+the sha256 the index gives, and unpacks it as `pip install --target` would:
+in a background thread started before the runtime's download. Anything
+unexpected (no such wheel, no hash, an index that needs pip's keyring)
+just means uv is installed with pip afterwards, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import re
+import shutil
+import tempfile
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+from urllib.parse import urljoin
+
+from .download import DownloadError, Timeouts, fetch, fetch_text
+
+DEFAULT_INDEX = "https://pypi.org/simple"
+# The wheel's platform tag for each Debian architecture.
+MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
+# uv's simple page lists every file of every release: a few MB.
+PAGE_LIMIT = 32 * 1024 * 1024
+WHEEL_LIMIT = 256 * 1024 * 1024
+
+
+class Unavailable(Exception):
+    """Why uv couldn't be fetched directly (the build installs it with pip)."""
+
+
+@dataclass
+class Download:
+    """A download running in the background; `wait()` gives the directory
+    holding the unpacked wheel, or None (then `problem` says why)."""
+
+    thread: Optional[threading.Thread] = None
+    directory: Optional[Path] = None
+    problem: str = ""
+    _done: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self, timeout: float) -> Optional[Path]:
+        if not self._done.wait(timeout):
+            self.problem = f"it took longer than {timeout:g}s"
+            return None
+        return self.directory
+
+    def discard(self) -> None:
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start(version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> Download:
+    """Fetch and unpack uv `version` in a background thread."""
+    download = Download()
+
+    def run() -> None:
+        staging = Path(tempfile.mkdtemp(prefix="python-buildpack-uv-"))
+        try:
+            unpack(fetch_wheel(version, arch, index or DEFAULT_INDEX, timeouts, staging), staging / "target")
+            download.directory = staging / "target"
+        except (Unavailable, DownloadError, OSError, zipfile.BadZipFile) as error:
+            download.problem = str(error) if not isinstance(error, DownloadError) else error.cause
+            shutil.rmtree(staging, ignore_errors=True)
+        except BaseException as error:  # noqa: BLE001 - a thread's failure must reach wait()
+            download.problem = f"{type(error).__name__}"
+            shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            download._done.set()
+
+    download.thread = threading.Thread(target=run, name="uv-download", daemon=True)
+    download.thread.start()
+    return download
+
+
+def wheel_link(page: str, page_url: str, version: str, arch: str) -> tuple[str, str]:
+    """The URL and sha256 of uv's manylinux wheel for `arch` on a simple page."""
+    machine = MACHINES.get(arch)
+    if machine is None:
+        raise Unavailable(f"no uv wheel is known for {arch}")
+    name = re.compile(rf"uv-{re.escape(version)}-py3-none-manylinux[^/#]*_{machine}\.whl")
+    for match in re.finditer(r"""<a\s[^>]*href\s*=\s*["']([^"']+)["']""", page, re.IGNORECASE):
+        href = html.unescape(match.group(1))
+        url, _, fragment = href.partition("#")
+        if name.fullmatch(url.rsplit("/", 1)[-1]):
+            digest = re.fullmatch(r"sha256=([0-9a-f]{64})", fragment)
+            if digest is None:
+                raise Unavailable("the index gives no sha256 for it")
+            return urljoin(page_url, url), digest.group(1)
+    raise Unavailable(f"the index has no uv {version} wheel for {machine}")
+
+
+def fetch_wheel(version: str, arch: str, index: str, timeouts: Timeouts, directory: Path) -> Path:
+    page_url = f"{index.rstrip('/')}/uv/"
+    page = fetch_text(page_url, timeouts, limit=PAGE_LIMIT)
+    if page is None:
+        raise Unavailable("the index has no page for uv")
+    url, expected = wheel_link(page, page_url, version, arch)
+    wheel = directory / url.rsplit("/", 1)[-1]
+
+    def save(chunks: Iterator[bytes]) -> str:
+        digest, size = hashlib.sha256(), 0
+        with open(wheel, "wb") as handle:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > WHEEL_LIMIT:
+                    raise Unavailable("the wheel is larger than any uv wheel")
+                digest.update(chunk)
+                handle.write(chunk)
+        return digest.hexdigest()
+
+    if fetch(url, save, timeouts) != expected:
+        raise Unavailable("the wheel doesn't match the sha256 the index gives")
+    return wheel
+
+
+def unpack(wheel: Path, target: Path) -> None:
+    """The wheel as `pip install --target` lays it out: its files at the
+    top, its scripts (the uv binaries) in bin/."""
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.infolist():
+            parts = Path(member.filename).parts
+            if member.filename.startswith("/") or ".." in parts or member.is_dir():
+                continue
+            data_dir = parts[0].endswith(".data")
+            if data_dir and len(parts) > 2 and parts[1] == "scripts":
+                destination = target / "bin" / Path(*parts[2:])
+            elif data_dir:
+                continue
+            else:
+                destination = target / Path(*parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(member) as source, open(destination, "wb") as sink:
+                shutil.copyfileobj(source, sink)
+            if data_dir:
+                os.chmod(destination, 0o755)
+    if not (target / "bin" / "uv").is_file():
+        raise Unavailable("the wheel has no uv binary")
