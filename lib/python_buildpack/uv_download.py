@@ -41,11 +41,15 @@ class Unavailable(Exception):
 
 @dataclass
 class Download:
-    """A download running in the background; `wait()` gives the directory
-    holding the unpacked wheel, or None (then `problem` says why)."""
+    """A download running in the background; `wait()` unpacks the wheel and
+    gives the directory holding it, or None (then `problem` says why).
+
+    Only the download runs in the background: unpacking is CPU work, which
+    would slow the runtime's unpacking beside it."""
 
     thread: Optional[threading.Thread] = None
-    directory: Optional[Path] = None
+    staging: Optional[Path] = None
+    wheel: Optional[Path] = None
     problem: str = ""
     _done: threading.Event = field(default_factory=threading.Event)
 
@@ -53,11 +57,19 @@ class Download:
         if not self._done.wait(timeout):
             self.problem = f"it took longer than {timeout:g}s"
             return None
-        return self.directory
+        if self.wheel is None or self.staging is None:
+            return None
+        try:
+            unpack(self.wheel, self.staging / "target")
+        except (Unavailable, OSError, zipfile.BadZipFile) as error:
+            self.problem = str(error)
+            self.discard()
+            return None
+        return self.staging / "target"
 
     def discard(self) -> None:
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def start(version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> Download:
@@ -65,16 +77,15 @@ def start(version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> 
     download = Download()
 
     def run() -> None:
-        staging = Path(tempfile.mkdtemp(prefix="python-buildpack-uv-"))
+        download.staging = Path(tempfile.mkdtemp(prefix="python-buildpack-uv-"))
         try:
-            unpack(fetch_wheel(version, arch, index or DEFAULT_INDEX, timeouts, staging), staging / "target")
-            download.directory = staging / "target"
-        except (Unavailable, DownloadError, OSError, zipfile.BadZipFile) as error:
+            download.wheel = fetch_wheel(version, arch, index or DEFAULT_INDEX, timeouts, download.staging)
+        except (Unavailable, DownloadError, OSError) as error:
             download.problem = str(error) if not isinstance(error, DownloadError) else error.cause
-            shutil.rmtree(staging, ignore_errors=True)
+            download.discard()
         except BaseException as error:  # noqa: BLE001 - a thread's failure must reach wait()
             download.problem = f"{type(error).__name__}"
-            shutil.rmtree(staging, ignore_errors=True)
+            download.discard()
         finally:
             download._done.set()
 
