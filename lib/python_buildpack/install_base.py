@@ -38,17 +38,18 @@ class InstallBase:
         now = _walk(install_dir)
         if any(now.get(path) != entry for path, entry in self.entries.items()):
             return False
-        # Deepest first, so a directory is empty when its turn comes.
-        for path in sorted(set(now) - set(self.entries), key=lambda p: p.count("/"), reverse=True):
+        # Only what sits directly in a directory of the base: a removed
+        # package's directory goes whole.
+        added = [path for path in now if path not in self.entries
+                 and (path.rpartition("/")[0] in self.entries or "/" not in path)]
+        for path in added:
             target = install_dir / path
-            if now[path][0] == _DIR and not target.is_symlink():
+            if now[path][0] == _DIR:
                 shutil.rmtree(target, ignore_errors=True)
             else:
-                try:
-                    target.unlink()
-                except FileNotFoundError:
-                    pass  # inside a directory removed above
-        _remove_orphan_bytecode(install_dir)
+                target.unlink(missing_ok=True)
+        for parent in {path.rpartition("/")[0] for path in added}:
+            _remove_orphan_bytecode(install_dir / parent / "__pycache__")
         return True
 
     def to_text(self) -> str:
@@ -90,12 +91,14 @@ def _walk(install_dir: Path) -> dict[str, tuple[str, int, int]]:
     return found
 
 
-def _remove_orphan_bytecode(install_dir: Path) -> None:
-    """The compiled bytecode of modules just removed (six.py's, beside the
-    base's own modules): Python never imports it, but a first build hasn't it."""
-    for cache_dir in install_dir.glob("**/__pycache__"):
-        for pyc in cache_dir.glob("*.pyc"):
-            if not (cache_dir.parent / (pyc.name.split(".", 1)[0] + ".py")).exists():
-                pyc.unlink(missing_ok=True)
-        if not any(cache_dir.iterdir()):
-            cache_dir.rmdir()
+def _remove_orphan_bytecode(cache_dir: Path) -> None:
+    """The compiled bytecode of modules just removed (six.py's, in the
+    __pycache__ beside the base's own modules): Python never imports it, but
+    a first build hasn't it."""
+    if cache_dir.is_symlink() or not cache_dir.is_dir():
+        return
+    for pyc in cache_dir.glob("*.pyc"):
+        if not (cache_dir.parent / (pyc.name.split(".", 1)[0] + ".py")).exists():
+            pyc.unlink(missing_ok=True)
+    if not any(cache_dir.iterdir()):
+        cache_dir.rmdir()
