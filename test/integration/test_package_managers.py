@@ -69,14 +69,17 @@ def test_lockfile_out_of_date(herokuish, fixture_app, manager, change):
 
 
 def test_switching_package_manager_discards_the_old_ones_leftovers(herokuish, fixture_app, stack):
-    ok(herokuish.build(fixture_app("uv_app")))
+    ok(herokuish.build(fixture_app("poetry_app")))
     cache = stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack")
-    assert (cache / "uv").is_dir()
-    source = fixture_app("uv_app", {"uv.lock": None, "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\n"})
+    assert (cache / "poetry").is_dir() and (cache / "uv").is_dir()  # uv installs Poetry itself
+    source = fixture_app("poetry_app", {"poetry.lock": None, "pyproject.toml": None,
+                                        "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\n"})
     log = ok(herokuish.build(source)).stdout
-    assert "- The package manager has changed from uv to pip" in log
-    assert not (cache / "uv").exists() and not (cache / "uv-cache").exists()
-    assert herokuish.fetch("/").text.startswith("Hello from a uv app on Python 3.12")
+    assert "- The package manager has changed from poetry to pip" in log
+    assert not (cache / "poetry").exists() and not (cache / "poetry-cache").exists()
+    # uv, which installs requirements.txt too, stays.
+    assert (cache / "uv").is_dir() and "-----> Using cached uv " in log
+    assert herokuish.fetch("/").text.startswith("Hello from a poetry app on Python 3.12")
 
 
 def test_requires_python_chooses_the_version(herokuish, fixture_app, runtime_archives):
