@@ -202,6 +202,18 @@ def test_lines_uv_reads_otherwise_than_pip(herokuish, another_builder, fixture_a
         pytest.xfail(f"uv reads these lines otherwise than pip: {files['requirements.txt']!r} -> {uv_did[-400:]}")
 
 
+@pytest.mark.xfail(strict=True, reason="the buildpack's `uv pip install` runs read the app's uv.toml "
+                                      "(no --no-config): [pip] target moves even pip out of the slug")
+def test_an_apps_uv_toml_does_not_steer_the_install(herokuish, fixture_app):
+    # pip reads no configuration file from the app's directory; uv reads
+    # uv.toml there (the build dir is its working directory).
+    source = fixture_app("minimal_app", {"requirements.txt": "six==1.17.0\n",
+                                         "uv.toml": '[pip]\ntarget = "/tmp/uv-target"\n'})
+    ok(herokuish.build(source))
+    result = herokuish.run_in_app("python -c 'import six; print(six.__file__)'")
+    assert result.stdout == f"{SITE_PACKAGES}/six.py\n", result.output
+
+
 # --- choosing the installer --------------------------------------------------------
 
 @pytest.mark.parametrize("app, page", [
