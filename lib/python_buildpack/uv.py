@@ -113,11 +113,15 @@ def ensure_uv(context: InstallContext) -> Path:
     download = _DOWNLOADS.pop(root, None)
     if download is not None and not layer.reusable():
         staged = download.wait(timeout=context.build.timeouts.total + 30)
-        if staged is not None:
-            layer.ensure(lambda: _adopt(staged, root))
+        try:
+            if staged is not None:
+                layer.ensure(lambda: _adopt(staged, root))
+                _ENSURED.add(binary)
+                return binary
+        except errors.BuildError:
+            download.problem = "it couldn't be moved into the build cache"
+        finally:
             download.discard()
-            _ENSURED.add(binary)
-            return binary
         output.info(f"uv couldn't be downloaded from the index directly ({download.problem}): installing it with pip")
     # The uv wheel holds a static binary: installed with `pip --target`.
     layer.ensure(lambda: bundled_pip.install(context, ["--target", str(root), f"uv=={layer.version}"]).ok
@@ -127,9 +131,13 @@ def ensure_uv(context: InstallContext) -> Path:
 
 
 def _adopt(staged: Path, root: Path) -> bool:
-    root.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(root, ignore_errors=True)
-    shutil.move(str(staged), str(root))
+    """Move the downloaded uv into the cache; False if it can't be (a full disk)."""
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.move(str(staged), str(root))
+    except (OSError, shutil.Error):
+        return False
     return (root / "bin" / "uv").is_file()
 
 

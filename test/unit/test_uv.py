@@ -141,6 +141,9 @@ def test_a_failed_download_falls_back_to_pip(context, fp, capsys, monkeypatch):
         def wait(self, timeout):
             return None
 
+        def discard(self):
+            pass
+
     def make_binary(process):
         target = Path(process.args[process.args.index("--target") + 1])
         (target / "bin").mkdir(parents=True)
@@ -153,3 +156,34 @@ def test_a_failed_download_falls_back_to_pip(context, fp, capsys, monkeypatch):
     uv.start_download(context.build)
     assert uv.ensure_uv(context).is_file() and len(fp.calls) == 1
     assert "(the index has no page for uv): installing it with pip" in capsys.readouterr().out
+
+
+def test_uv_that_cant_be_moved_into_the_cache_is_installed_with_pip(context, fp, capsys, monkeypatch, tmp_path):
+    staged = tmp_path / "staged"
+    (staged / "bin").mkdir(parents=True)
+
+    class Done:
+        problem = ""
+
+        def wait(self, timeout):
+            return staged
+
+        def discard(self):
+            pass
+
+    def full_disk(source, destination):
+        raise OSError(28, "No space left on device")
+
+    def make_binary(process):
+        target = Path(process.args[process.args.index("--target") + 1])
+        (target / "bin").mkdir(parents=True)
+        (target / "bin" / "uv").write_text("")
+        (target / f"uv-{Uv().version}.dist-info").mkdir()
+        process._finish_process()
+
+    monkeypatch.setattr(uv.uv_download, "start", lambda *args: Done())
+    monkeypatch.setattr(uv.shutil, "move", full_disk)
+    fp.register([fp.any()], callback=make_binary)
+    uv.start_download(context.build)
+    assert uv.ensure_uv(context).is_file() and len(fp.calls) == 1
+    assert "(it couldn't be moved into the build cache): installing it with pip" in capsys.readouterr().out
