@@ -6,7 +6,10 @@ commands run it.
 uv is several times faster (parallel downloads and installs, a shared
 cache). Where it would install something other than pip does, the build
 uses pip and says why: uv can't check out an editable requirement from
-version control (`-e git+...`) into the slug, as pip's --src does.
+version control (`-e git+...`) into the slug, as pip's --src does, and
+expands ${VAR} only in URLs and paths (pip: anywhere). One --hash line puts
+pip in hash-checking mode for every requirement: uv is told so
+(--require-hashes).
 """
 
 from __future__ import annotations
@@ -84,10 +87,13 @@ def choose_installer(build: Build) -> tuple[str, Optional[str]]:
     if value not in (UV, PIP):
         raise errors.installer_invalid(INSTALLER_SETTING, value)
     if value == UV:
-        vcs_editables = _scan(build.app_dir).vcs_editables
-        if vcs_editables:
-            return PIP, (f"Installing with pip: {vcs_editables[0]} has an editable requirement from version "
+        scan = _scan(build.app_dir)
+        if scan.vcs_editables:
+            return PIP, (f"Installing with pip: {scan.vcs_editables[0]} has an editable requirement from version "
                          "control, which uv can't check out into the app (pip's --src does).")
+        if scan.variables:
+            return PIP, (f"Installing with pip: {scan.variables[0]} has a ${{VAR}} in a requirement itself, "
+                         "which uv expands only in URLs and paths.")
     return value, None
 
 
@@ -126,8 +132,11 @@ def _uv_install(context: InstallContext, requirement_args: list[str]) -> Command
         **context.env, **uv.uv_settings(context), **uv.index_settings_from_pip(context.pip_settings),
         **context.build.config.matching(uv.INDEX_SETTINGS),
     }
+    # pip checks every requirement's hash once one line has a --hash; uv
+    # only where it is asked to, unless told so.
+    hashes = ["--require-hashes"] if _scan(context.build_dir).hashes else []
     return run_streamed(
-        [str(uv.ensure_uv(context)), "pip", "install", *requirement_args,
+        [str(uv.ensure_uv(context)), "pip", "install", *requirement_args, *hashes,
          "--python", str(context.location.python),
          # Compiled now, as pip does: the app then starts as fast as a pip-built one.
          "--compile-bytecode", "--no-progress", "--color=never"],
@@ -135,6 +144,8 @@ def _uv_install(context: InstallContext, requirement_args: list[str]) -> Command
     )
 
 
+# An environment variable as pip expands it in requirement files.
+_VARIABLE = re.compile(r"\$\{[A-Z0-9_]+\}")
 # A requirement checked out from version control (pip's VCS URL schemes).
 _VCS_URL = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
 _URL_OR_PATH = re.compile(r"(://|^file:|^[./~]|\.whl$|\.tar\.gz$|\.zip$|\s@\s|^[^\s;]+@)")
@@ -150,6 +161,10 @@ class _Scan:
     seen: set[Path] = field(default_factory=set)
     # The files with an editable requirement from version control.
     vcs_editables: list[str] = field(default_factory=list)
+    # The files that use ${VAR} in a requirement itself (not in a URL or path).
+    variables: list[str] = field(default_factory=list)
+    # Whether any line has a --hash (pip's hash-checking mode for all).
+    hashes: bool = False
 
 
 def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -> Dependencies:
@@ -245,6 +260,11 @@ def _inspect_file(
         tokens = _first_words(line)
         if not tokens:
             continue
+        scan.hashes = scan.hashes or "--hash" in line
+        if not tokens[0].startswith("-") and any(
+                "://" not in word and not word.startswith((".", "/", "~"))
+                for word in line.split() if _VARIABLE.search(word)):
+            scan.variables.append(name)
         option = tokens[0].split("=", 1)[0]
         if option in ("-r", "--requirement", "-c", "--constraint") or re.match(r"^-[rc]\S", tokens[0]):
             included = _option_value(tokens, 0)

@@ -265,3 +265,32 @@ def test_the_installer_is_part_of_the_cache_key(tmp_path, location):
     with_pip = PIP.dependencies_key(context_for(tmp_path, location).build)[0]
     assert (with_uv.installer, with_pip.installer) == ("uv", "pip")
     assert with_uv.reinstall_reasons(with_pip) == ["The installer has changed from pip to uv"]
+
+
+@pytest.mark.parametrize("line, pip_needed", [
+    ("six==${SIX_VERSION}\n", True),
+    ("${PACKAGE}==1.0\n", True),
+    ("private @ https://${TOKEN}@example.com/p.whl\n", False),
+    ("-e ./${LOCAL_DIR}\n", False),
+    ("--extra-index-url https://u:${TOKEN}@example.com/simple\nsix\n", False),
+    ("six==1.17.0  # ${NOT_A_REQUIREMENT} in a comment\n", False),
+])
+def test_a_variable_in_a_requirement_itself_is_installed_with_pip(tmp_path, location, line, pip_needed):
+    context = context_for(tmp_path, location, installer=None)
+    (context.build_dir / "requirements.txt").write_text(line)
+    installer, why = pip.choose_installer(context.build)
+    assert (installer == "pip") == pip_needed
+    assert pip_needed == bool(why and "${VAR} in a requirement itself" in why)
+
+
+def test_one_hash_puts_uv_in_hash_checking_mode(tmp_path, location, fp):
+    context = context_for(tmp_path, location, installer=None)
+    uv_installed(context)
+    seen = []
+    fp.register([fp.any()], callback=lambda process: (seen.append(process.args), process._finish_process()),
+                occurrences=2)
+    (context.build_dir / "requirements.txt").write_text("six==1.17.0 \\\n    --hash=sha256:abc\nidna==3.10\n")
+    PIP.install_dependencies(context)
+    (context.build_dir / "requirements.txt").write_text("six==1.17.0\n")
+    PIP.install_dependencies(context)
+    assert "--require-hashes" in seen[0] and "--require-hashes" not in seen[1]
