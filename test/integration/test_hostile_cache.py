@@ -177,22 +177,18 @@ def test_a_full_disk_while_saving_the_cache(herokuish, fixture_app, stack, cache
         python_runs(herokuish)
 
 
-@pytest.mark.xfail(strict=True, reason="uv.ensure_uv moving uv into a full cache raises shutil.Error "
-                                      "(ENOSPC): internal-error::unhandled")
+@pytest.mark.xfail(strict=True, reason="uv that can't be moved into a full cache is installed with pip --target "
+                                      "into the same cache: install-package-manager::uv, 'retry the build'")
 def test_a_cache_too_small_for_uv(herokuish, fixture_app, stack, cache_on_tmpfs):
-    # uv, which installs requirements.txt, lives in the cache: a cache that
-    # can't hold it ends in a correct slug or one clear error, never an
-    # internal one; and the next build, on a cache with room, is correct.
+    # uv, which installs requirements.txt, lives in the cache: a full cache
+    # (like one too full to save the install in) doesn't fail the build. The
+    # next build, on a cache with room, is correct.
     cache_on_tmpfs("8m")
     source = fixture_app("minimal_app", {"requirements.txt": "six==1.17.0\n"})
-    outcome = herokuish.build(source)
-    result = outcome.compile
-    assert "Internal error" not in result.output, result.output
-    if outcome.ok:
-        python_runs(herokuish)
-    else:
-        assert outcome.report["error"]["id"] != "internal-error::unhandled"
-        failed(outcome, outcome.report["error"]["id"])
+    result = ok(herokuish.build(source))
+    assert "Internal error" not in result.output
+    python_runs(herokuish)
+    assert herokuish.run_in_app("python -c 'import six'").returncode == 0
     no_leftovers(stack)
     cache_on_tmpfs("256m")
     next_build_is_correct(herokuish, source)

@@ -164,10 +164,10 @@ def test_uv_and_pip_install_the_same(herokuish, another_builder, fixture_app, mi
 
 # --- what uv reads otherwise than pip ----------------------------------------------
 
-# Each: requirement files, and what pip does with them today. A build with
-# uv should do the same; while it doesn't, the test is an xfail that says
-# what uv did (the day the buildpack handles these lines, by expanding them
-# or installing with pip, it passes).
+# Each: requirement files, and what pip does with them today. The build
+# with uv (the default) must do the same: by telling uv (--require-hashes),
+# or by installing with pip and saying why. Where it doesn't yet, the test is
+# an xfail that says what uv did.
 DIFFERENCES = {
     # pip expands ${NAME} (upper case, digits, _) anywhere in a line, from
     # the build environment; uv only in URLs and paths (the equivalence test's
@@ -179,6 +179,12 @@ DIFFERENCES = {
     # rest unchecked.
     "some-lines-hashed": ({"requirements.txt": f"six==1.17.0 {SIX_HASHES}\nidna==3.10\n"},
                           "Hashes are required in --require-hashes mode"),
+    # pip looks for a relative --find-links directory next to the file that
+    # names it, then in the working directory (the app's root); uv only next
+    # to the file ("relative URL without a base" for requirements/wheels).
+    "find-links-in-an-included-file": ({"requirements.txt": "-r requirements/wheels.txt\n",
+                                        "requirements/wheels.txt": "--find-links ./wheels\ncorpus-wheel-only==1.0\n"},
+                                       "corpus-wheel-only==1.0"),
 }
 
 
@@ -186,10 +192,13 @@ DIFFERENCES = {
 def test_lines_uv_reads_otherwise_than_pip(herokuish, another_builder, fixture_app, case):
     files, pip_does = DIFFERENCES[case]
     source = fixture_app("minimal_app", files)
+    make_wheel(source / "wheels", "corpus-wheel-only", "corpus_wheel_only")
     results = {}
     for installer, builder in (("pip", another_builder("pip", PYTHON_INSTALLER="pip")), ("uv", herokuish)):
         builder.env["SIX_VERSION"] = "1.17.0"
         outcome = builder.build(source)
+        if installer == "uv" and PIP_INSTALL in (outcome.compile.stdout if outcome.compile else ""):
+            assert "       Installing with pip: " in outcome.compile.stdout  # and why
         if outcome.ok:
             results[installer] = installed(builder).split("\n\n")[0]
         else:
@@ -199,7 +208,7 @@ def test_lines_uv_reads_otherwise_than_pip(herokuish, another_builder, fixture_a
     if results["uv"].startswith("failed") != results["pip"].startswith("failed") or (
             not results["uv"].startswith("failed") and results["uv"] != results["pip"]):
         uv_did = results["uv"].split(UV_INSTALL)[-1].strip()
-        pytest.xfail(f"uv reads these lines otherwise than pip: {files['requirements.txt']!r} -> {uv_did[-400:]}")
+        pytest.xfail(f"uv reads these lines otherwise than pip: {files} -> {uv_did[-400:]}")
 
 
 @pytest.mark.xfail(strict=True, reason="the buildpack's `uv pip install` runs read the app's uv.toml "
