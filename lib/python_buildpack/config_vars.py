@@ -51,8 +51,9 @@ class ToolSetting:
 # forbidden list and the tools' documented settings. Not listed, as they
 # can't move the install: PYTHON* (never reach the build's tools, see
 # python_location), PIP_CACHE_DIR, UV_CACHE_DIR, POETRY_CACHE_DIR (the build
-# passes its own), UV_SYSTEM_PYTHON (`uv pip` only; the build runs `uv
-# sync`) and PDM_* (the buildpack doesn't run PDM).
+# passes its own), UV_SYSTEM_PYTHON (the build's `uv pip install` runs
+# name the app's Python with --python, which it can't override) and PDM_*
+# (the buildpack doesn't run PDM).
 TOOL_SETTINGS: dict[str, ToolSetting] = {
     "PIP_TARGET": ToolSetting(IGNORED, "pip would install into that directory, not the app's Python"),
     "PIP_PREFIX": ToolSetting(IGNORED, "pip would install under that prefix, not the app's Python"),

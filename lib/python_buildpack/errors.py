@@ -1087,6 +1087,15 @@ doesn't guess.
     )
 
 
+def uv_not_cached_warning(cache_dir: str) -> str:
+    return f"""\
+Warning: uv couldn't be saved in the build cache.
+
+The cache directory ({cache_dir}) has no room for it, or can't be written:
+this build runs uv from a temporary directory, and the next build downloads
+it again. Check the free space of the builder's cache volume."""
+
+
 def uv_installer_hint() -> str:
     """Added to a failed `uv pip install`: how to build the app with pip."""
     return """\

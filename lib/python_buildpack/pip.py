@@ -91,6 +91,9 @@ def choose_installer(build: Build) -> tuple[str, Optional[str]]:
         if scan.vcs_editables:
             return PIP, (f"Installing with pip: {scan.vcs_editables[0]} has an editable requirement from version "
                          "control, which uv can't check out into the app (pip's --src does).")
+        if scan.local_links_in_includes:
+            return PIP, (f"Installing with pip: {scan.local_links_in_includes[0]} has a --find-links to a local "
+                         "directory, which uv can't read in an included file.")
         if scan.variables:
             return PIP, (f"Installing with pip: {scan.variables[0]} has a ${{VAR}} in a requirement itself, "
                          "which uv expands only in URLs and paths.")
@@ -136,7 +139,9 @@ def _uv_install(context: InstallContext, requirement_args: list[str]) -> Command
     # only where it is asked to, unless told so.
     hashes = ["--require-hashes"] if _scan(context.build_dir).hashes else []
     return run_streamed(
-        [str(uv.ensure_uv(context)), "pip", "install", *requirement_args, *hashes,
+        # --no-config: a uv.toml in the app is for its own uv runs, not the
+        # buildpack's ([pip] target = ... would install outside the slug).
+        [str(uv.ensure_uv(context)), "pip", "install", *requirement_args, *hashes, "--no-config",
          "--python", str(context.location.python),
          # Compiled now, as pip does: the app then starts as fast as a pip-built one.
          "--compile-bytecode", "--no-progress", "--color=never"],
@@ -165,6 +170,8 @@ class _Scan:
     variables: list[str] = field(default_factory=list)
     # Whether any line has a --hash (pip's hash-checking mode for all).
     hashes: bool = False
+    # Included files (-r) with a --find-links to a local directory.
+    local_links_in_includes: list[str] = field(default_factory=list)
 
 
 def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -> Dependencies:
@@ -282,6 +289,8 @@ def _inspect_file(
             value = _option_value(tokens, 0) or ""
             if "://" not in value:
                 scan.reasons.append(f"{name} finds packages in a local directory")
+                if included_by is not None:
+                    scan.local_links_in_includes.append(name)
         elif tokens[0].startswith("-"):
             continue
         elif _URL_OR_PATH.search(line):

@@ -8,8 +8,10 @@ its own.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -66,7 +68,7 @@ class Uv(LockfileSync):
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:
         # uv stays out of the slug: for the build and later buildpacks only.
         return (
-            Variable.in_build("PATH", str(context.build.cache.tool_dir(TOOL_DIR) / "bin"), PREPEND),
+            Variable.in_build("PATH", str(ensure_uv(context).parent), PREPEND),
             # Sync into the app's Python itself.
             Variable.in_build("UV_PROJECT_ENVIRONMENT", "{home}"),
             *(Variable.in_build(name, value) for name, value in uv_settings(context).items()),
@@ -78,7 +80,8 @@ class Uv(LockfileSync):
         output.step(f"Installing dependencies using '{shown}'")
         env = {**context.env, **context.build.config.matching(INDEX_SETTINGS)}
         result = run_streamed(
-            ["uv", "sync", "--locked", *groups, "--compile-bytecode", "--no-progress", "--color=never"],
+            [str(ensure_uv(context)), "sync", "--locked", *groups, "--compile-bytecode", "--no-progress",
+             "--color=never"],
             env, cwd=context.build_dir,
         )
         if not result.ok:
@@ -106,44 +109,62 @@ def ensure_uv(context: InstallContext) -> Path:
     installer of uv apps, of requirements.txt (pip.py) and of Pipenv and
     Poetry themselves. Returns the uv binary."""
     layer = _layer(context.build)
+    if layer.directory not in _ENSURED:  # once a build: several steps use it
+        _ENSURED[layer.directory] = _install(context, layer)
+    return _ENSURED[layer.directory]
+
+
+def _install(context: InstallContext, layer: ToolLayer) -> Path:
     root = layer.directory
-    binary = root / "bin" / "uv"
-    if binary in _ENSURED:
-        return binary  # once a build: several steps use it
     download = _DOWNLOADS.pop(root, None)
+    staged = None
     if download is not None and not layer.reusable():
         staged = download.wait(timeout=context.build.timeouts.total + 30)
-        try:
-            if staged is not None:
-                layer.ensure(lambda: _adopt(staged, root))
-                _ENSURED.add(binary)
-                return binary
-        except errors.BuildError:
-            download.problem = "it couldn't be moved into the build cache"
-        finally:
+        if staged is None:
+            output.info(f"uv couldn't be downloaded from the index directly ({download.problem}): "
+                        "installing it with pip")
+    try:
+        if staged is not None:
+            layer.ensure(lambda: _adopt(staged, root))
+        else:
+            layer.ensure(lambda: _pip_target(context, root, layer.version))
+        return root / "bin" / "uv"
+    except errors.BuildError:
+        # The cache can't hold uv (a full disk or quota): this build runs it
+        # from a temporary directory instead, and the next one tries again.
+        temporary = Path(tempfile.mkdtemp(prefix="python-buildpack-uv-"))
+        atexit.register(shutil.rmtree, temporary, True)
+        output.warning(errors.uv_not_cached_warning(str(root.parent)))
+        if not ((staged is not None and staged.is_dir() and _adopt(staged, temporary / "uv"))
+                or _pip_target(context, temporary / "uv", layer.version)):
+            raise errors.tool_install_failed("uv", layer.version) from None
+        return temporary / "uv" / "bin" / "uv"
+    finally:
+        if download is not None:
             download.discard()
-        output.info(f"uv couldn't be downloaded from the index directly ({download.problem}): installing it with pip")
+
+
+def _pip_target(context: InstallContext, root: Path, version: str) -> bool:
     # The uv wheel holds a static binary: installed with `pip --target`.
-    layer.ensure(lambda: bundled_pip.install(context, ["--target", str(root), f"uv=={layer.version}"]).ok
-                 and binary.exists())
-    _ENSURED.add(binary)
-    return binary
+    return bundled_pip.install(context, ["--target", str(root), f"uv=={version}"]).ok \
+        and (root / "bin" / "uv").exists()
 
 
 def _adopt(staged: Path, root: Path) -> bool:
-    """Move the downloaded uv into the cache; False if it can't be (a full disk)."""
+    """Move the downloaded uv into place; False if it can't be (a full disk)."""
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(root, ignore_errors=True)
         shutil.move(str(staged), str(root))
     except (OSError, shutil.Error):
+        shutil.rmtree(root, ignore_errors=True)
         return False
     return (root / "bin" / "uv").is_file()
 
 
 # The uv binaries this process (one build) has checked or installed, and the
 # downloads it started (start_download).
-_ENSURED: set[Path] = set()
+_ENSURED: dict[Path, Path] = {}
 _DOWNLOADS: dict[Path, uv_download.Download] = {}
 
 
@@ -169,8 +190,10 @@ def pip_install(context: InstallContext, python: Path, requirements: list[str]) 
     uv = ensure_uv(context)
     env = {**context.env, **uv_settings(context), **index_settings_from_pip(context.pip_settings)}
     return run_streamed(
-        [str(uv), "pip", "install", "--python", str(python), "--no-progress", "--color=never", "--quiet",
-         *requirements],
+        # --no-config: an app's uv.toml is for its own uv runs ([pip] target
+        # would send the install out of the slug).
+        [str(uv), "pip", "install", "--no-config", "--python", str(python), "--no-progress", "--color=never",
+         "--quiet", *requirements],
         env, quiet=True,
     )
 

@@ -166,8 +166,7 @@ def test_uv_and_pip_install_the_same(herokuish, another_builder, fixture_app, mi
 
 # Each: requirement files, and what pip does with them today. The build
 # with uv (the default) must do the same: by telling uv (--require-hashes),
-# or by installing with pip and saying why. Where it doesn't yet, the test is
-# an xfail that says what uv did.
+# or by installing with pip and saying why.
 DIFFERENCES = {
     # pip expands ${NAME} (upper case, digits, _) anywhere in a line, from
     # the build environment; uv only in URLs and paths (the equivalence test's
@@ -208,11 +207,9 @@ def test_lines_uv_reads_otherwise_than_pip(herokuish, another_builder, fixture_a
     if results["uv"].startswith("failed") != results["pip"].startswith("failed") or (
             not results["uv"].startswith("failed") and results["uv"] != results["pip"]):
         uv_did = results["uv"].split(UV_INSTALL)[-1].strip()
-        pytest.xfail(f"uv reads these lines otherwise than pip: {files} -> {uv_did[-400:]}")
+        pytest.fail(f"uv reads these lines otherwise than pip: {files} -> {uv_did[-400:]}")
 
 
-@pytest.mark.xfail(strict=True, reason="the buildpack's `uv pip install` runs read the app's uv.toml "
-                                      "(no --no-config): [pip] target moves even pip out of the slug")
 def test_an_apps_uv_toml_does_not_steer_the_install(herokuish, fixture_app):
     # pip reads no configuration file from the app's directory; uv reads
     # uv.toml there (the build dir is its working directory).

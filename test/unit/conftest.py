@@ -138,3 +138,18 @@ def within(seconds: float, function, *args):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def uv_installed(context):
+    """uv in the build cache, as an earlier build left it: its binary path."""
+    import json
+
+    from python_buildpack.tool_versions import pinned_version
+
+    version = pinned_version("uv")
+    root = context.build.cache.tool_dir("uv")
+    (root / "bin").mkdir(parents=True, exist_ok=True)
+    (root / "bin" / "uv").write_text("")
+    (root / f"uv-{version}.dist-info").mkdir(exist_ok=True)
+    (root / ".uv-layer.json").write_text(json.dumps({"tool": "uv", "version": version, "runs_on": ""}))
+    return root / "bin" / "uv"

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
-from python_buildpack import pip, uv
+from python_buildpack import pip
 from python_buildpack.errors import BuildError
-from conftest import POETRY_PYPROJECT, fake_install, make_context
+from conftest import POETRY_PYPROJECT, fake_install, make_context, uv_installed
 
 
 def inspect(tmp_path, files):
@@ -188,16 +187,6 @@ def test_pip_reads_requires_python_only_when_no_file_names_a_version(tmp_path):
 
 # --- uv, the default installer ------------------------------------------------
 
-def uv_installed(context):
-    """uv in the build cache, as if a build had installed it."""
-    root = context.build.cache.tool_dir("uv")
-    (root / "bin").mkdir(parents=True)
-    (root / "bin" / "uv").write_text("")
-    (root / f"uv-{uv.pinned_version('uv')}.dist-info").mkdir()
-    (root / ".uv-layer.json").write_text(json.dumps({"tool": "uv", "version": uv.pinned_version("uv"), "runs_on": ""}))
-    return root / "bin" / "uv"
-
-
 def test_uv_is_the_default_installer(tmp_path, location, fp, capsys):
     context = context_for(tmp_path, location, {"PATH": "/usr/bin"}, installer=None,
                           environ={"PIP_EXTRA_INDEX_URL": "https://u:secret@private.example/simple",
@@ -216,8 +205,9 @@ def test_uv_is_the_default_installer(tmp_path, location, fp, capsys):
     PIP.install_tool(context)
     PIP.install_dependencies(context)
     (tool_args, _), (args, env) = seen
-    assert tool_args[:5] == [str(binary), "pip", "install", "--python", str(location.python)]
-    assert args == [str(binary), "pip", "install", "-r", "requirements.txt", "--python", str(location.python),
+    assert tool_args[:6] == [str(binary), "pip", "install", "--no-config", "--python", str(location.python)]
+    assert args == [str(binary), "pip", "install", "-r", "requirements.txt", "--no-config",
+                    "--python", str(location.python),
                     "--compile-bytecode", "--no-progress", "--color=never"]
     assert env["UV_INDEX"] == "https://u:secret@private.example/simple"
     assert env["UV_FIND_LINKS"] == "/wheels,/more"
@@ -294,3 +284,13 @@ def test_one_hash_puts_uv_in_hash_checking_mode(tmp_path, location, fp):
     (context.build_dir / "requirements.txt").write_text("six==1.17.0\n")
     PIP.install_dependencies(context)
     assert "--require-hashes" in seen[0] and "--require-hashes" not in seen[1]
+
+
+def test_a_local_find_links_in_an_included_file_is_installed_with_pip(tmp_path, location):
+    context = context_for(tmp_path, location, installer=None)
+    (context.build_dir / "requirements.txt").write_text("--find-links ./wheels\n-r base.txt\n")
+    (context.build_dir / "base.txt").write_text("six\n")
+    assert pip.choose_installer(context.build) == ("uv", None)
+    (context.build_dir / "base.txt").write_text("--find-links ./wheels\nsix\n")
+    installer, why = pip.choose_installer(context.build)
+    assert installer == "pip" and "base.txt has a --find-links to a local directory" in why

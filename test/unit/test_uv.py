@@ -11,14 +11,15 @@ from python_buildpack import environment
 from python_buildpack.errors import BuildError
 from python_buildpack import uv
 from python_buildpack.uv import Uv
-from conftest import POETRY_PYPROJECT, recorded
+from conftest import POETRY_PYPROJECT, recorded, uv_installed
 
 
 def test_install_command_gets_the_index_config_vars(context, fp, capsys):
+    binary = uv_installed(context)
     calls = recorded(fp, stdout="installed\n")
     Uv().install_dependencies(context)
     ((args, env),) = calls
-    assert args == ["uv", "sync", "--locked", "--no-default-groups", "--compile-bytecode", "--no-progress",
+    assert args == [str(binary), "sync", "--locked", "--no-default-groups", "--compile-bytecode", "--no-progress",
                     "--color=never"]
     assert "uv-secret" in env["UV_INDEX_URL"]
     assert "DATABASE_URL" not in env
@@ -31,6 +32,7 @@ def test_install_command_gets_the_index_config_vars(context, fp, capsys):
     ("error: No solution found\n", "install-dependencies::uv"),
 ])
 def test_install_failures(context, fp, output, error_id):
+    uv_installed(context)
     recorded(fp, stdout=output, returncode=1)
     with pytest.raises(BuildError) as error:
         Uv().install_dependencies(context)
@@ -59,15 +61,18 @@ def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
     assert len(fp.calls) == 1
 
 
-def test_uv_install_failure_leaves_nothing(context, fp):
-    fp.register([fp.any()], stdout="ERROR: No matching distribution found for uv", returncode=1)
+def test_uv_install_failure_leaves_nothing(context, fp, capsys):
+    # In the cache, then (the cache might be full) in a temporary directory.
+    fp.register([fp.any()], stdout="ERROR: No matching distribution found for uv", returncode=1, occurrences=2)
     with pytest.raises(BuildError) as error:
         Uv().install_tool(context)
     assert (error.value.id, error.value.detail) == ("install-package-manager::uv", Uv().version)
     assert not (context.build.cache.root / "uv").exists()
+    assert "Warning: uv couldn't be saved in the build cache." in capsys.readouterr().err
 
 
 def test_uv_environment(context):
+    uv_installed(context)
     context.location.install_dir.mkdir(parents=True, exist_ok=True)
     tool_env = Uv().environment(context)
     env = environment.build_env(context.location, {"PATH": "/usr/bin"}, tool_env)
@@ -80,9 +85,10 @@ def test_uv_environment(context):
 
 def test_test_builds_install_the_dev_dependencies(context, fp):
     context.build = replace(context.build, install_test=True)
+    binary = uv_installed(context)
     calls = recorded(fp)
     Uv().install_dependencies(context)
-    assert calls[0][0] == ["uv", "sync", "--locked", "--compile-bytecode", "--no-progress", "--color=never"]
+    assert calls[0][0] == [str(binary), "sync", "--locked", "--compile-bytecode", "--no-progress", "--color=never"]
 
 
 def test_unreadable_uv_lockfile(tmp_path):
@@ -158,7 +164,7 @@ def test_a_failed_download_falls_back_to_pip(context, fp, capsys, monkeypatch):
     assert "(the index has no page for uv): installing it with pip" in capsys.readouterr().out
 
 
-def test_uv_that_cant_be_moved_into_the_cache_is_installed_with_pip(context, fp, capsys, monkeypatch, tmp_path):
+def test_uv_that_the_cache_cant_hold_runs_from_a_temporary_directory(context, fp, capsys, monkeypatch, tmp_path):
     staged = tmp_path / "staged"
     (staged / "bin").mkdir(parents=True)
 
@@ -185,5 +191,8 @@ def test_uv_that_cant_be_moved_into_the_cache_is_installed_with_pip(context, fp,
     monkeypatch.setattr(uv.shutil, "move", full_disk)
     fp.register([fp.any()], callback=make_binary)
     uv.start_download(context.build)
-    assert uv.ensure_uv(context).is_file() and len(fp.calls) == 1
-    assert "(it couldn't be moved into the build cache): installing it with pip" in capsys.readouterr().out
+    binary = uv.ensure_uv(context)
+    assert binary.is_file() and len(fp.calls) == 1
+    assert not binary.is_relative_to(context.build.cache.root)  # used from a temporary directory
+    assert not (context.build.cache.root / "uv").exists()
+    assert "Warning: uv couldn't be saved in the build cache." in capsys.readouterr().err
