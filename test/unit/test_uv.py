@@ -14,6 +14,28 @@ from python_buildpack.uv import Uv
 from conftest import POETRY_PYPROJECT, recorded, uv_installed
 
 
+
+class FakeDownload:
+    """uv_download.start's result, as the background download left it."""
+
+    def __init__(self, staged=None, problem=""):
+        self.staged, self.problem = staged, problem
+
+    def wait(self, timeout):
+        return self.staged
+
+    def discard(self):
+        pass
+
+
+def pip_installs_uv(process):
+    """A fake `pip install --target DIR uv==X`: uv's binary and metadata in DIR."""
+    target = Path(process.args[process.args.index("--target") + 1])
+    (target / "bin").mkdir(parents=True)
+    (target / "bin" / "uv").write_text("")
+    (target / f"uv-{Uv().version}.dist-info").mkdir()
+    process._finish_process()
+
 def test_install_command_gets_the_index_config_vars(context, fp, capsys):
     binary = uv_installed(context)
     calls = recorded(fp, stdout="installed\n")
@@ -42,14 +64,7 @@ def test_install_failures(context, fp, output, error_id):
 def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
     manager = Uv()
 
-    def make_binary(process):
-        target = Path(process.args[process.args.index("--target") + 1])
-        (target / "bin").mkdir(parents=True)
-        (target / "bin" / "uv").write_text("")
-        (target / f"uv-{manager.version}.dist-info").mkdir()
-        process._finish_process()
-
-    fp.register([fp.any()], callback=make_binary)
+    fp.register([fp.any()], callback=pip_installs_uv)
     manager.install_tool(context)
     assert f"-----> Installing uv {manager.version}" in capsys.readouterr().out
     assert (context.build.cache.root / "uv" / "bin" / "uv").exists()
@@ -124,16 +139,7 @@ def test_uv_downloaded_meanwhile_is_taken(context, fp, capsys, monkeypatch, tmp_
     (staged / "bin" / "uv").write_text("")
     (staged / f"uv-{Uv().version}.dist-info").mkdir()
 
-    class Done:
-        problem = ""
-
-        def wait(self, timeout):
-            return staged
-
-        def discard(self):
-            pass
-
-    monkeypatch.setattr(uv.uv_download, "start", lambda *args: Done())
+    monkeypatch.setattr(uv.uv_download, "start", lambda *args: FakeDownload(staged))
     uv.start_download(context.build)
     binary = uv.ensure_uv(context)
     assert binary.is_file() and not fp.calls  # no pip run
@@ -141,24 +147,9 @@ def test_uv_downloaded_meanwhile_is_taken(context, fp, capsys, monkeypatch, tmp_
 
 
 def test_a_failed_download_falls_back_to_pip(context, fp, capsys, monkeypatch):
-    class Failed:
-        problem = "the index has no page for uv"
-
-        def wait(self, timeout):
-            return None
-
-        def discard(self):
-            pass
-
-    def make_binary(process):
-        target = Path(process.args[process.args.index("--target") + 1])
-        (target / "bin").mkdir(parents=True)
-        (target / "bin" / "uv").write_text("")
-        (target / f"uv-{Uv().version}.dist-info").mkdir()
-        process._finish_process()
-
-    monkeypatch.setattr(uv.uv_download, "start", lambda *args: Failed())
-    fp.register([fp.any()], callback=make_binary)
+    monkeypatch.setattr(uv.uv_download, "start",
+                        lambda *args: FakeDownload(problem="the index has no page for uv"))
+    fp.register([fp.any()], callback=pip_installs_uv)
     uv.start_download(context.build)
     assert uv.ensure_uv(context).is_file() and len(fp.calls) == 1
     assert "(the index has no page for uv): installing it with pip" in capsys.readouterr().out
@@ -168,28 +159,12 @@ def test_uv_that_the_cache_cant_hold_runs_from_a_temporary_directory(context, fp
     staged = tmp_path / "staged"
     (staged / "bin").mkdir(parents=True)
 
-    class Done:
-        problem = ""
-
-        def wait(self, timeout):
-            return staged
-
-        def discard(self):
-            pass
-
     def full_disk(source, destination):
         raise OSError(28, "No space left on device")
 
-    def make_binary(process):
-        target = Path(process.args[process.args.index("--target") + 1])
-        (target / "bin").mkdir(parents=True)
-        (target / "bin" / "uv").write_text("")
-        (target / f"uv-{Uv().version}.dist-info").mkdir()
-        process._finish_process()
-
-    monkeypatch.setattr(uv.uv_download, "start", lambda *args: Done())
+    monkeypatch.setattr(uv.uv_download, "start", lambda *args: FakeDownload(staged))
     monkeypatch.setattr(uv.shutil, "move", full_disk)
-    fp.register([fp.any()], callback=make_binary)
+    fp.register([fp.any()], callback=pip_installs_uv)
     uv.start_download(context.build)
     binary = uv.ensure_uv(context)
     assert binary.is_file() and len(fp.calls) == 1
