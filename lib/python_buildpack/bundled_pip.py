@@ -1,5 +1,7 @@
-"""Installing tools (pip, Pipenv, Poetry, uv) with the pip wheel that CPython
-bundles for ensurepip, so nothing needs to be installed first.
+"""Installing pip or uv with the pip wheel that CPython bundles for
+ensurepip, so nothing needs to be installed first (the fallbacks: uv and
+pip normally come from uv_download.py and uv), and the launchers of the
+tools that live in venvs of their own.
 
 Only a few pip settings of the build environment reach these installs (the
 index, certificates, proxy): the rest, and pip config files, can't break them.
@@ -56,13 +58,14 @@ def environment(env: Mapping[str, str], settings: Mapping[str, str]) -> dict[str
     return clean
 
 
-def install(context: "InstallContext", args: Sequence[str], python: Optional[Path] = None) -> CommandResult:
-    """`python <bundled pip wheel>/pip install ARGS` (the app's Python unless
-    `python` is given), output shown on failure only."""
+def install(context: "InstallContext", args: Sequence[str]) -> CommandResult:
+    """`<the app's python> <bundled pip wheel>/pip install ARGS`, output shown
+    on failure only: pip into the app's Python, or uv when it couldn't be
+    downloaded directly (uv_download.py), with PYTHON_INSTALLER=pip."""
     location = context.location
     return run_streamed(
         [
-            str(python or location.python), str(wheel(location) / "pip"), "install", "--disable-pip-version-check",
+            str(location.python), str(wheel(location) / "pip"), "install", "--disable-pip-version-check",
             *cache_args(context.pip_cache_dir), "--no-input", "--quiet", "--no-warn-script-location",
             # Tools compile their modules when first run; compiling all now costs seconds.
             "--no-compile", *args,
@@ -70,15 +73,6 @@ def install(context: "InstallContext", args: Sequence[str], python: Optional[Pat
         environment(context.env, context.pip_settings),
         quiet=True,
     )
-
-
-def install_in_venv(context: "InstallContext", venv: Path, requirement: str) -> CommandResult:
-    """A virtual environment of the app's Python holding one tool (Pipenv, Poetry)."""
-    created = run_streamed([str(context.location.python), "-m", "venv", "--without-pip", str(venv)],
-                           context.env, quiet=True)
-    if not created.ok:
-        return created
-    return install(context, [requirement], python=venv / "bin" / "python")
 
 
 def write_launcher(launcher: Path, script: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from python_buildpack import bundled_pip
 from python_buildpack.config_vars import BuildConfig
 from python_buildpack.errors import BuildError
-from conftest import fake_install, make_context
+from conftest import fake_install
 
 
 def test_launcher_runs_the_venv_tool_without_pythonhome(tmp_path):
@@ -62,26 +62,6 @@ def test_only_index_and_network_settings_reach_the_tool_installs():
 def test_cache_args(tmp_path):
     assert bundled_pip.cache_args(tmp_path / "pip") == [f"--cache-dir={tmp_path / 'pip'}"]
     assert bundled_pip.cache_args(None) == ["--no-cache-dir"]
-
-
-def test_install_in_venv(tmp_path, fp):
-    location = fake_install(tmp_path, "pip-24.0-py3-none-any.whl")
-    context = make_context(tmp_path, location)
-    venv = tmp_path / "poetry" / "venv"
-    fp.register([str(location.python), "-m", "venv", "--without-pip", str(venv)])
-    fp.register([str(venv / "bin" / "python"), str(bundled_pip.wheel(location) / "pip"), "install",
-                 "--disable-pip-version-check", f"--cache-dir={context.pip_cache_dir}", "--no-input", "--quiet",
-                 "--no-warn-script-location", "--no-compile", "poetry==2.5.1"])
-    assert bundled_pip.install_in_venv(context, venv, "poetry==2.5.1").ok
-    assert len(fp.calls) == 2
-
-
-def test_a_venv_that_cant_be_made_installs_nothing(tmp_path, fp, capsys):
-    location = fake_install(tmp_path, "pip-24.0-py3-none-any.whl")
-    fp.register([fp.any()], stdout="Error: [Errno 28] No space left on device\n", returncode=1)
-    result = bundled_pip.install_in_venv(make_context(tmp_path, location), tmp_path / "venv", "poetry==2.5.1")
-    assert (result.returncode, len(fp.calls)) == (1, 1)
-    assert capsys.readouterr().out == "       Error: [Errno 28] No space left on device\n"  # quiet, but it failed
 
 
 def test_write_launcher_replaces_a_file_and_is_executable(tmp_path):

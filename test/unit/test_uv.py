@@ -171,3 +171,21 @@ def test_uv_that_the_cache_cant_hold_runs_from_a_temporary_directory(context, fp
     assert not binary.is_relative_to(context.build.cache.root)  # used from a temporary directory
     assert not (context.build.cache.root / "uv").exists()
     assert "Warning: uv couldn't be saved in the build cache." in capsys.readouterr().err
+
+
+def test_a_tools_venv_is_made_by_the_apps_python_and_filled_by_uv(context, fp):
+    binary = uv_installed(context)
+    venv = context.build.cache.root / "poetry" / "venv"
+    fp.register([str(context.location.python), "-m", "venv", "--without-pip", str(venv)])
+    fp.register([str(binary), "pip", "install", "--no-config", "--python", str(venv / "bin" / "python"),
+                 "--no-progress", "--color=never", "--quiet", "poetry==2.5.1"])
+    assert uv.install_in_venv(context, venv, "poetry==2.5.1").ok
+    assert len(fp.calls) == 2
+
+
+def test_a_venv_that_cant_be_made_installs_nothing(context, fp, capsys):
+    uv_installed(context)
+    fp.register([fp.any()], stdout="Error: [Errno 28] No space left on device\n", returncode=1)
+    result = uv.install_in_venv(context, context.build.cache.root / "venv", "poetry==2.5.1")
+    assert (result.returncode, len(fp.calls)) == (1, 1)
+    assert capsys.readouterr().out == "       Error: [Errno 28] No space left on device\n"  # quiet, but it failed
