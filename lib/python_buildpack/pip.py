@@ -46,14 +46,23 @@ class Pip(PackageManager):
         return inspect_requirements(build_dir)
 
     def installer(self, build: Build) -> str:
-        return choose_installer(build)[0]
+        return self._chosen(build)[1][0]
+
+    def _chosen(self, build: Build) -> tuple[_Scan, tuple[str, Optional[str]]]:
+        """requirements.txt as read, and the installer: once a build (no step
+        after the pre_compile hook changes the files)."""
+        chosen = getattr(self, "_for_build", None)
+        if chosen is None or chosen[0] is not build:
+            scan = _scan(build.app_dir)
+            chosen = self._for_build = (build, scan, choose_installer(build, scan))
+        return chosen[1], chosen[2]
 
     def start_tool_download(self, build: Build) -> None:
         if self.installer(build) == UV:
             uv.start_download(build)
 
     def install_tool(self, context: InstallContext) -> None:
-        installer, why = choose_installer(context.build)
+        installer, why = self._chosen(context.build)[1]
         if why:
             output.info(why)
         # pip goes into the app's Python: apps and one-off commands run it.
@@ -70,10 +79,13 @@ class Pip(PackageManager):
             inspect_requirements(context.build_dir, TEST_REQUIREMENTS)  # its checks only
             files.append(TEST_REQUIREMENTS)
         requirement_args = [arg for name in files for arg in ("-r", name)]
-        installer = self.installer(context.build)
+        scan, (installer, _why) = self._chosen(context.build)
         shown = f"{'uv pip' if installer == UV else 'pip'} install {' '.join(requirement_args)}"
         output.step(f"Installing dependencies using '{shown}'")
-        result = (_uv_install if installer == UV else _pip_install)(context, requirement_args)
+        if installer == UV:
+            result = _uv_install(context, requirement_args, hash_checking=scan.hashes)
+        else:
+            result = _pip_install(context, requirement_args)
         if not result.ok:
             error = self.install_failed(result, shown)
             if installer == UV:
@@ -81,13 +93,13 @@ class Pip(PackageManager):
             raise error
 
 
-def choose_installer(build: Build) -> tuple[str, Optional[str]]:
+def choose_installer(build: Build, scan: Optional["_Scan"] = None) -> tuple[str, Optional[str]]:
     """uv or pip, and why pip when the app didn't ask for it."""
     value = (build.config.get(INSTALLER_SETTING) or UV).strip().lower()
     if value not in (UV, PIP):
         raise errors.installer_invalid(INSTALLER_SETTING, value)
     if value == UV:
-        scan = _scan(build.app_dir)
+        scan = scan or _scan(build.app_dir)
         if scan.vcs_editables:
             return PIP, (f"Installing with pip: {scan.vcs_editables[0]} has an editable requirement from version "
                          "control, which uv can't check out into the app (pip's --src does).")
@@ -124,7 +136,7 @@ def _pip_install(context: InstallContext, requirement_args: list[str]) -> Comman
     )
 
 
-def _uv_install(context: InstallContext, requirement_args: list[str]) -> CommandResult:
+def _uv_install(context: InstallContext, requirement_args: list[str], hash_checking: bool) -> CommandResult:
     """`uv pip install` into the app's Python, with pip's index settings as
     uv's. uv looks for a package on the indexes in order, extra indexes
     first, and takes it from the first that has it ("first-index"): unlike
@@ -137,7 +149,7 @@ def _uv_install(context: InstallContext, requirement_args: list[str]) -> Command
     }
     # pip checks every requirement's hash once one line has a --hash; uv
     # only where it is asked to, unless told so.
-    hashes = ["--require-hashes"] if _scan(context.build_dir).hashes else []
+    hashes = ["--require-hashes"] if hash_checking else []
     return run_streamed(
         # --no-config: a uv.toml in the app is for its own uv runs, not the
         # buildpack's ([pip] target = ... would install outside the slug).

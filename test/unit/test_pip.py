@@ -282,7 +282,7 @@ def test_one_hash_puts_uv_in_hash_checking_mode(tmp_path, location, fp):
     (context.build_dir / "requirements.txt").write_text("six==1.17.0 \\\n    --hash=sha256:abc\nidna==3.10\n")
     PIP.install_dependencies(context)
     (context.build_dir / "requirements.txt").write_text("six==1.17.0\n")
-    PIP.install_dependencies(context)
+    PIP.install_dependencies(context_for(tmp_path, location, installer=None))  # the next build
     assert "--require-hashes" in seen[0] and "--require-hashes" not in seen[1]
 
 
