@@ -101,7 +101,9 @@ def start_download(build: Build) -> None:
     index = bundled_pip.pip_settings(build.config).get("PIP_INDEX_URL")
     # A failure costs only the time it took: uv is then installed with pip.
     timeouts = replace(build.timeouts, total=min(build.timeouts.total, 120.0), retries=1)
-    _DOWNLOADS[layer.directory] = uv_download.start(layer.version, build.stack.arch, index, timeouts)
+    download = _DOWNLOADS[layer.directory] = uv_download.start(layer.version, build.stack.arch, index, timeouts)
+    # A build that fails before taking it (the runtime's download) leaves no wheel behind.
+    atexit.register(download.discard)
 
 
 def ensure_uv(context: InstallContext) -> Path:
