@@ -329,12 +329,10 @@ class BuildCache:
             self._discard(reasons, keep_pip=old is not None)
             return Restored.discarded(reasons)
         reinstall = key.dependencies.reinstall_reasons(old.key.dependencies)
-        base = self._read_base() if reinstall else None
+        base = self._read_base()
         if reinstall and base is None:
             self._discard(reinstall, keep_pip=True)  # saved without its base: an older cache
             return Restored.discarded(reinstall)
-        if not reinstall:
-            base = self._read_base()
         output.step("Restoring cache")
         problem = self._move_out(install_dir)
         if problem:

@@ -143,10 +143,7 @@ def _uv_install(context: InstallContext, requirement_args: list[str], hash_check
     pip, a package on a private extra index can't be replaced by a newer one
     of the same name on PyPI (dependency confusion). UV_INDEX_STRATEGY=
     unsafe-best-match chooses across all of them, as pip does."""
-    env = {
-        **context.env, **uv.uv_settings(context), **uv.index_settings_from_pip(context.pip_settings),
-        **context.build.config.matching(uv.INDEX_SETTINGS),
-    }
+    env = {**uv.pip_environment(context), **context.build.config.matching(uv.INDEX_SETTINGS)}
     # pip checks every requirement's hash once one line has a --hash; uv
     # only where it is asked to, unless told so.
     hashes = ["--require-hashes"] if hash_checking else []

@@ -190,24 +190,19 @@ def pip_install(context: InstallContext, python: Path, requirements: list[str]) 
     """`uv pip install` of a tool (pip, Pipenv, Poetry) into the environment of
     `python`: seconds faster than pip, from the same index settings."""
     uv = ensure_uv(context)
-    env = {**context.env, **uv_settings(context), **index_settings_from_pip(context.pip_settings)}
     return run_streamed(
         # --no-config: an app's uv.toml is for its own uv runs ([pip] target
         # would send the install out of the slug).
         [str(uv), "pip", "install", "--no-config", "--python", str(python), "--no-progress", "--color=never",
          "--quiet", *requirements],
-        env, quiet=True,
+        pip_environment(context), quiet=True,
     )
 
 
-# pip's index settings and uv's, with the separator of uv's lists (pip's are
-# whitespace-separated). uv reads credentials in index URLs as pip does.
-_FROM_PIP = {
-    "PIP_INDEX_URL": ("UV_DEFAULT_INDEX", " "),
-    "PIP_EXTRA_INDEX_URL": ("UV_INDEX", " "),
-    "PIP_FIND_LINKS": ("UV_FIND_LINKS", ","),
-    "PIP_TRUSTED_HOST": ("UV_INSECURE_HOST", " "),
-}
+def pip_environment(context: InstallContext) -> dict[str, str]:
+    """The environment of the build's `uv pip install` runs: uv's settings,
+    and the app's pip index config vars as uv's."""
+    return {**context.env, **uv_settings(context), **index_settings_from_pip(context.pip_settings)}
 
 
 def install_in_venv(context: InstallContext, venv: Path, requirement: str) -> CommandResult:
@@ -219,6 +214,16 @@ def install_in_venv(context: InstallContext, venv: Path, requirement: str) -> Co
     if not created.ok:
         return created
     return pip_install(context, venv / "bin" / "python", [requirement])
+
+
+# pip's index settings and uv's, with the separator of uv's lists (pip's are
+# whitespace-separated). uv reads credentials in index URLs as pip does.
+_FROM_PIP = {
+    "PIP_INDEX_URL": ("UV_DEFAULT_INDEX", " "),
+    "PIP_EXTRA_INDEX_URL": ("UV_INDEX", " "),
+    "PIP_FIND_LINKS": ("UV_FIND_LINKS", ","),
+    "PIP_TRUSTED_HOST": ("UV_INSECURE_HOST", " "),
+}
 
 
 def index_settings_from_pip(pip_settings: dict[str, str]) -> dict[str, str]:
