@@ -80,8 +80,6 @@ def compile_app(build: Build) -> None:
     key = CacheKey(RuntimeKey(build.stack.name, build.stack.arch, python.version), dependencies)
     context = InstallContext(build, location, environment.build_env(location, build.environ))
     with report.step("python"):
-        # The tool needn't wait for Python: it downloads meanwhile.
-        manager.start_tool_download(build)
         restored = install_python(context, python, key, manager)
 
     with report.step("package_manager"):

@@ -141,10 +141,6 @@ class PackageManager:
                               installer=self.installer(build))
         return key, found.reinstall_reason
 
-    def start_tool_download(self, build: Build) -> None:
-        """Start fetching the tool in the background, where it needn't wait
-        for the app's Python (uv): the build downloads Python meanwhile."""
-
     def install_tool(self, context: InstallContext) -> None:
         raise NotImplementedError
 

@@ -57,10 +57,6 @@ class Pip(PackageManager):
             chosen = self._for_build = (build, scan, choose_installer(build, scan))
         return chosen[1], chosen[2]
 
-    def start_tool_download(self, build: Build) -> None:
-        if self.installer(build) == UV:
-            uv.start_download(build)
-
     def install_tool(self, context: InstallContext) -> None:
         installer, why = self._chosen(context.build)[1]
         if why:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import app_files, bundled_pip, errors, output, python_version, uv
-from .build import Build
 from .commands import run_streamed
 from .environment import FORCED, PREPEND, Variable
 from .package_manager import Dependencies, InstallContext, PackageManager
@@ -37,9 +36,6 @@ class Pipenv(PackageManager):
 
     def dependencies(self, build_dir: Path) -> Dependencies:
         return Dependencies(app_files.fingerprint(build_dir / LOCKFILE), _reinstall_reason(build_dir))
-
-    def start_tool_download(self, build: Build) -> None:
-        uv.start_download(build)  # the installer of Pipenv itself
 
     def install_tool(self, context: InstallContext) -> None:
         root = context.location.install_dir / "pipenv"

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Optional
 
 from . import bundled_pip, output, pyproject, python_range, uv
-from .build import Build
 from .commands import run_streamed
 from .environment import PREPEND, Variable
 from .package_manager import InstallContext, LockfileSync
@@ -55,9 +54,6 @@ class Poetry(LockfileSync):
         if project is not None and project.poetry_package_mode:
             return "Poetry installs the project itself (package mode)"
         return None
-
-    def start_tool_download(self, build: Build) -> None:
-        uv.start_download(build)  # the installer of Poetry itself
 
     def install_tool(self, context: InstallContext) -> None:
         root = context.build.cache.tool_dir(TOOL_DIR)

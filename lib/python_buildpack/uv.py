@@ -59,9 +59,6 @@ class Uv(LockfileSync):
             return "uv installs the project itself (it has a build system)"
         return None
 
-    def start_tool_download(self, build: Build) -> None:
-        start_download(build)
-
     def install_tool(self, context: InstallContext) -> None:
         ensure_uv(context)
 
@@ -92,20 +89,6 @@ def _layer(build: Build) -> ToolLayer:
     return ToolLayer("uv", "uv", pinned_version("uv"), build.cache.tool_dir(TOOL_DIR), site_packages=".")
 
 
-def start_download(build: Build) -> None:
-    """Fetch uv in the background while the app's Python downloads (unless
-    the cached uv will do): ensure_uv then takes it."""
-    layer = _layer(build)
-    if layer.reusable() or layer.directory in _DOWNLOADS:
-        return
-    index = bundled_pip.pip_settings(build.config).get("PIP_INDEX_URL")
-    # A failure costs only the time it took: uv is then installed with pip.
-    timeouts = replace(build.timeouts, total=min(build.timeouts.total, 120.0), retries=1)
-    download = _DOWNLOADS[layer.directory] = uv_download.start(layer.version, build.stack.arch, index, timeouts)
-    # A build that fails before taking it (the runtime's download) leaves no wheel behind.
-    atexit.register(download.discard)
-
-
 def ensure_uv(context: InstallContext) -> Path:
     """uv at its pinned version, in the build cache (never in the slug): the
     installer of uv apps, of requirements.txt (pip.py) and of Pipenv and
@@ -118,10 +101,13 @@ def ensure_uv(context: InstallContext) -> Path:
 
 def _install(context: InstallContext, layer: ToolLayer) -> Path:
     root = layer.directory
-    download = _DOWNLOADS.pop(root, None)
-    staged = None
-    if download is not None and not layer.reusable():
-        staged = download.wait(timeout=context.build.timeouts.total + 30)
+    download = staged = None
+    if not layer.reusable():
+        index = context.pip_settings.get("PIP_INDEX_URL")
+        # A failure costs only the time it took: uv is then installed with pip.
+        timeouts = replace(context.build.timeouts, total=min(context.build.timeouts.total, 120.0), retries=1)
+        download = uv_download.fetch_uv(layer.version, context.build.stack.arch, index, timeouts)
+        staged = download.unpacked()
         if staged is None:
             output.info(f"uv couldn't be downloaded from the index directly ({download.problem}): "
                         "installing it with pip")
@@ -164,10 +150,8 @@ def _adopt(staged: Path, root: Path) -> bool:
     return (root / "bin" / "uv").is_file()
 
 
-# The uv binaries this process (one build) has checked or installed, and the
-# downloads it started (start_download).
+# The uv binaries this process (one build) has checked or installed.
 _ENSURED: dict[Path, Path] = {}
-_DOWNLOADS: dict[Path, uv_download.Download] = {}
 
 
 def uv_settings(context: InstallContext) -> dict[str, str]:

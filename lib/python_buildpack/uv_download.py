@@ -1,13 +1,11 @@
-"""uv straight from the package index, while the app's Python downloads.
+"""uv straight from the package index, without running pip.
 
-Installing uv with pip needs a Python to run pip: the app's, so it waited
-for the runtime's download. uv's wheel holds a static binary, so the build
-fetches it itself, from the index's simple API (PEP 503, the only one the
-proxies in front of private indexes are sure to serve), checks it against
-the sha256 the index gives, and unpacks it as `pip install --target` would:
-in a background thread started before the runtime's download. Anything
-unexpected (no such wheel, no hash, an index that needs pip's keyring)
-just means uv is installed with pip afterwards, as before.
+uv's wheel holds a static binary, so the build fetches it itself, from the
+index's simple API (PEP 503, the only one the proxies in front of private
+indexes are sure to serve), checks it against the sha256 the index gives,
+and unpacks it as `pip install --target` would, without pip's start-up and
+resolution. Anything unexpected (no such wheel, no hash, an index that needs
+pip's keyring) just means uv is installed with pip, as before.
 """
 
 from __future__ import annotations
@@ -18,9 +16,8 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 from urllib.parse import urljoin
@@ -41,22 +38,14 @@ class Unavailable(Exception):
 
 @dataclass
 class Download:
-    """A download running in the background; `wait()` unpacks the wheel and
-    gives the directory holding it, or None (then `problem` says why).
+    """A fetched wheel; `unpacked()` gives the directory holding it, or None
+    (then `problem` says why)."""
 
-    Only the download runs in the background: unpacking is CPU work, which
-    would slow the runtime's unpacking beside it."""
-
-    thread: Optional[threading.Thread] = None
     staging: Optional[Path] = None
     wheel: Optional[Path] = None
     problem: str = ""
-    _done: threading.Event = field(default_factory=threading.Event)
 
-    def wait(self, timeout: float) -> Optional[Path]:
-        if not self._done.wait(timeout):
-            self.problem = f"it took longer than {timeout:g}s"
-            return None
+    def unpacked(self) -> Optional[Path]:
         if self.wheel is None or self.staging is None:
             return None
         try:
@@ -72,25 +61,16 @@ class Download:
             shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def start(version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> Download:
-    """Fetch and unpack uv `version` in a background thread."""
-    download = Download()
-
-    def run() -> None:
-        download.staging = Path(tempfile.mkdtemp(prefix="python-buildpack-uv-"))
-        try:
-            download.wheel = fetch_wheel(version, arch, index or DEFAULT_INDEX, timeouts, download.staging)
-        except (Unavailable, DownloadError, OSError) as error:
-            download.problem = str(error) if not isinstance(error, DownloadError) else error.cause
-            download.discard()
-        except BaseException as error:  # noqa: BLE001 - a thread's failure must reach wait()
-            download.problem = f"{type(error).__name__}"
-            download.discard()
-        finally:
-            download._done.set()
-
-    download.thread = threading.Thread(target=run, name="uv-download", daemon=True)
-    download.thread.start()
+def fetch_uv(version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> Download:
+    """Fetch uv `version`'s wheel. (Not in a thread beside the runtime's
+    download: a build interrupted then ended with the thread inside OpenSSL,
+    and the interpreter's shutdown crashed.)"""
+    download = Download(staging=Path(tempfile.mkdtemp(prefix="python-buildpack-uv-")))
+    try:
+        download.wheel = fetch_wheel(version, arch, index or DEFAULT_INDEX, timeouts, download.staging)
+    except (Unavailable, DownloadError, OSError) as error:
+        download.problem = str(error) if not isinstance(error, DownloadError) else error.cause
+        download.discard()
     return download
 
 

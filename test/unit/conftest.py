@@ -153,3 +153,13 @@ def uv_installed(context):
     (root / f"uv-{version}.dist-info").mkdir(exist_ok=True)
     (root / ".uv-layer.json").write_text(json.dumps({"tool": "uv", "version": version, "runs_on": ""}))
     return root / "bin" / "uv"
+
+
+@pytest.fixture(autouse=True)
+def no_index_for_uv(monkeypatch):
+    """Unit tests reach no package index: uv's direct download finds none
+    (the build then installs uv with pip, which the tests fake), unless a
+    test says otherwise."""
+    from python_buildpack import uv_download
+
+    monkeypatch.setattr(uv_download, "fetch_text", lambda url, timeouts, limit: None)

@@ -16,12 +16,12 @@ from conftest import POETRY_PYPROJECT, recorded, uv_installed
 
 
 class FakeDownload:
-    """uv_download.start's result, as the background download left it."""
+    """uv_download.fetch_uv's result."""
 
     def __init__(self, staged=None, problem=""):
         self.staged, self.problem = staged, problem
 
-    def wait(self, timeout):
+    def unpacked(self):
         return self.staged
 
     def discard(self):
@@ -61,7 +61,8 @@ def test_install_failures(context, fp, output, error_id):
     assert error.value.id == error_id
 
 
-def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
+def test_uv_is_installed_once_into_the_cache(context, fp, capsys, monkeypatch):
+    monkeypatch.setattr(uv.uv_download, "fetch_uv", lambda *args: FakeDownload(problem="no index here"))
     manager = Uv()
 
     fp.register([fp.any()], callback=pip_installs_uv)
@@ -76,7 +77,8 @@ def test_uv_is_installed_once_into_the_cache(context, fp, capsys):
     assert len(fp.calls) == 1
 
 
-def test_uv_install_failure_leaves_nothing(context, fp, capsys):
+def test_uv_install_failure_leaves_nothing(context, fp, capsys, monkeypatch):
+    monkeypatch.setattr(uv.uv_download, "fetch_uv", lambda *args: FakeDownload(problem="no index here"))
     # In the cache, then (the cache might be full) in a temporary directory.
     fp.register([fp.any()], stdout="ERROR: No matching distribution found for uv", returncode=1, occurrences=2)
     with pytest.raises(BuildError) as error:
@@ -133,24 +135,22 @@ def test_uv_reads_requires_python_as_pep_440(tmp_path):
     assert [r.text for r in Uv().python_ranges(tmp_path)] == [">=3.11"]
 
 
-def test_uv_downloaded_meanwhile_is_taken(context, fp, capsys, monkeypatch, tmp_path):
+def test_uv_downloaded_from_the_index_is_taken(context, fp, capsys, monkeypatch, tmp_path):
     staged = tmp_path / "staged"
     (staged / "bin").mkdir(parents=True)
     (staged / "bin" / "uv").write_text("")
     (staged / f"uv-{Uv().version}.dist-info").mkdir()
 
-    monkeypatch.setattr(uv.uv_download, "start", lambda *args: FakeDownload(staged))
-    uv.start_download(context.build)
+    monkeypatch.setattr(uv.uv_download, "fetch_uv", lambda *args: FakeDownload(staged))
     binary = uv.ensure_uv(context)
     assert binary.is_file() and not fp.calls  # no pip run
     assert f"-----> Installing uv {Uv().version}" in capsys.readouterr().out
 
 
 def test_a_failed_download_falls_back_to_pip(context, fp, capsys, monkeypatch):
-    monkeypatch.setattr(uv.uv_download, "start",
+    monkeypatch.setattr(uv.uv_download, "fetch_uv",
                         lambda *args: FakeDownload(problem="the index has no page for uv"))
     fp.register([fp.any()], callback=pip_installs_uv)
-    uv.start_download(context.build)
     assert uv.ensure_uv(context).is_file() and len(fp.calls) == 1
     assert "(the index has no page for uv): installing it with pip" in capsys.readouterr().out
 
@@ -162,10 +162,9 @@ def test_uv_that_the_cache_cant_hold_runs_from_a_temporary_directory(context, fp
     def full_disk(source, destination):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(uv.uv_download, "start", lambda *args: FakeDownload(staged))
+    monkeypatch.setattr(uv.uv_download, "fetch_uv", lambda *args: FakeDownload(staged))
     monkeypatch.setattr(uv.shutil, "move", full_disk)
     fp.register([fp.any()], callback=pip_installs_uv)
-    uv.start_download(context.build)
     binary = uv.ensure_uv(context)
     assert binary.is_file() and len(fp.calls) == 1
     assert not binary.is_relative_to(context.build.cache.root)  # used from a temporary directory

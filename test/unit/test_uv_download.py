@@ -61,13 +61,13 @@ def test_a_download_that_doesnt_match_its_hash_is_refused(tmp_path, monkeypatch)
     wheel = make_wheel(tmp_path / WHEEL).read_bytes()
     monkeypatch.setattr(uv_download, "fetch_text", lambda url, timeouts, limit: page(f"/p/{WHEEL}#sha256={'0' * 64}"))
     monkeypatch.setattr(uv_download, "fetch", lambda url, consume, timeouts: consume(iter([wheel])))
-    download = uv_download.start("0.13.9", "amd64", "https://index.example/simple", Timeouts())
-    assert download.wait(10) is None and "doesn't match the sha256" in download.problem
+    download = uv_download.fetch_uv("0.13.9", "amd64", "https://index.example/simple", Timeouts())
+    assert download.unpacked() is None and "doesn't match the sha256" in download.problem
 
     digest = hashlib.sha256(wheel).hexdigest()
     monkeypatch.setattr(uv_download, "fetch_text", lambda url, timeouts, limit: page(f"/p/{WHEEL}#sha256={digest}"))
-    download = uv_download.start("0.13.9", "amd64", "https://index.example/simple", Timeouts())
-    directory = download.wait(10)
+    download = uv_download.fetch_uv("0.13.9", "amd64", "https://index.example/simple", Timeouts())
+    directory = download.unpacked()
     assert directory is not None and (directory / "bin" / "uv").is_file()
     download.discard()
     assert not directory.exists()
