@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 from dataclasses import replace
@@ -111,11 +112,19 @@ def _install(context: InstallContext, layer: ToolLayer) -> Path:
         if staged is None:
             output.info(f"uv couldn't be downloaded from the index directly ({download.problem}): "
                         "installing it with pip")
+    # Installed beside the cached uv, then renamed into its place: another
+    # build of the app (one CACHE_DIR, two builds at once) may be running the
+    # cached uv, and a ToolLayer clears its directory before installing.
+    staging = replace(layer, directory=root.with_name(f".uv-installing-{os.getpid()}-{secrets.token_hex(4)}"))
     try:
-        if staged is not None:
-            layer.ensure(lambda: _adopt(staged, root))
+        if layer.reusable():
+            layer.ensure(lambda: True)  # "Using cached uv"
         else:
-            layer.ensure(lambda: _pip_target(context, root, layer.version))
+            if staged is not None:
+                staging.ensure(lambda: _adopt(staged, staging.directory))
+            else:
+                staging.ensure(lambda: _pip_target(context, staging.directory, layer.version))
+            _publish(staging.directory, layer)
         return root / "bin" / "uv"
     except errors.BuildError:
         # The cache can't hold uv (a full disk or quota): this build runs it
@@ -128,8 +137,28 @@ def _install(context: InstallContext, layer: ToolLayer) -> Path:
             raise errors.tool_install_failed("uv", layer.version) from None
         return temporary / "uv" / "bin" / "uv"
     finally:
+        shutil.rmtree(staging.directory, ignore_errors=True)
         if download is not None:
             download.discard()
+
+
+def _publish(installed: Path, layer: ToolLayer) -> None:
+    """Rename a complete install into the cache. If another build put one
+    there meanwhile, theirs is kept; an outdated one is moved aside first."""
+    try:
+        os.rename(installed, layer.directory)
+        return
+    except OSError:
+        if layer.reusable():
+            return
+    aside = layer.directory.with_name(f".uv-old-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        os.rename(layer.directory, aside)
+        os.rename(installed, layer.directory)
+    except OSError:
+        raise errors.tool_install_failed("uv", layer.version) from None
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _pip_target(context: InstallContext, root: Path, version: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -188,3 +190,27 @@ def test_a_venv_that_cant_be_made_installs_nothing(context, fp, capsys):
     result = uv.install_in_venv(context, context.build.cache.root / "venv", "poetry==2.5.1")
     assert (result.returncode, len(fp.calls)) == (1, 1)
     assert capsys.readouterr().out == "       Error: [Errno 28] No space left on device\n"  # quiet, but it failed
+
+
+def test_publishing_uv_never_clears_what_another_build_runs(context, tmp_path):
+    """Two builds of one app at once share the cache's uv: an install is
+    renamed into place whole, and one already there and current stays."""
+    layer = uv._layer(context.build)
+    layer.directory.parent.mkdir(parents=True)
+
+    def installed(path, version):
+        (path / "bin").mkdir(parents=True)
+        (path / "bin" / "uv").write_text(version)
+        (path / f"uv-{version}.dist-info").mkdir()
+        (path / ".uv-layer.json").write_text(json.dumps({"tool": "uv", "version": version, "runs_on": ""}))
+        return path
+
+    uv._publish(installed(tmp_path / "mine", layer.version), layer)
+    assert layer.reusable() and not (tmp_path / "mine").exists()
+    theirs = (layer.directory / "bin" / "uv").stat().st_ino
+    uv._publish(installed(tmp_path / "second", layer.version), layer)  # the other build was first
+    assert (layer.directory / "bin" / "uv").stat().st_ino == theirs
+    shutil.rmtree(layer.directory)
+    installed(layer.directory, "0.0.1")  # an older uv
+    uv._publish(installed(tmp_path / "third", layer.version), layer)
+    assert layer.reusable() and not list(layer.directory.parent.glob(".uv-old-*"))
