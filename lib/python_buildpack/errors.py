@@ -734,13 +734,15 @@ or ask the mirror's operator to replace it.""",
     )
 
 
-def zstd_missing() -> BuildError:
+def unpack_command_missing(command: str) -> BuildError:
+    """`command`: zstd or tar, which unpack the Python runtime archives."""
     return BuildError(
-        "install-python::zstd-missing",
-        "The 'zstd' command isn't available.",
-        "Python runtime archives are zstd-compressed, and the build image has "
-        "no 'zstd' command.\nUse a current build image (heroku/heroku:24-build, "
-        "gliderlabs/herokuish:latest-24), which has it.",
+        f"install-python::{command}-missing",
+        f"The '{command}' command isn't available.",
+        "Python runtime archives are zstd-compressed tar files, unpacked with "
+        f"'zstd' and 'tar', and the build image has no '{command}' command.\n"
+        "Use a current build image (heroku/heroku:24-build, "
+        "gliderlabs/herokuish:latest-24), which has both.",
     )
 
 

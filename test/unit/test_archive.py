@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
+import shutil
+import subprocess
 import tarfile
 
 import pytest
 
 from archives import member, python_archive, tar_zst
-from python_buildpack import archive
+from python_buildpack import archive, errors
 
 
 def chunks(data: bytes, size: int = 1000):
@@ -73,7 +77,67 @@ def test_a_failing_download_is_reraised(tmp_path):
         archive.extract_zstd_tar(failing(), tmp_path / "out")
 
 
-def test_zstd_missing(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(Exception, match="'zstd' command isn't available"):
+@pytest.mark.parametrize("command", ["zstd", "tar"])
+def test_an_unpacking_command_missing(tmp_path, monkeypatch, command):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for other in {"zstd", "tar"} - {command}:
+        (bin_dir / other).symlink_to(shutil.which(other))
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with pytest.raises(errors.BuildError, match=f"'{command}' command isn't available"):
         archive.extract_zstd_tar(iter([b""]), tmp_path / "out")
+
+
+def test_refuses_data_after_a_broken_header(tmp_path):
+    """tarfile takes a broken header for the end of the archive; GNU tar would
+    skip it and unpack what follows, unchecked."""
+    good = tar_zst(member("ok", data=b"fine"))
+    plain = subprocess.run(["zstd", "-d", "-c"], input=good, capture_output=True, check=True).stdout
+    end = plain.index(b"\0" * 1024, 1024)  # after the member's header and data
+    hidden = io.BytesIO()
+    with tarfile.open(fileobj=hidden, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info, _ = member("dev", tarfile.CHRTYPE)
+        tar.addfile(info)
+    broken = plain[:end] + b"\xff" * 512 + hidden.getvalue()
+    data = subprocess.run(["zstd", "-q", "-c"], input=broken, capture_output=True, check=True).stdout
+    with pytest.raises(archive.UnsafeArchive, match="after a broken header"):
+        archive.extract_zstd_tar(chunks(data), tmp_path / "out")
+    assert not (tmp_path / "out" / "dev").exists()
+
+
+def test_tar_writing_no_more_is_a_write_failure(tmp_path, monkeypatch):
+    """tar's words for a full disk become the OSError the caller reports."""
+    fake_tar = tmp_path / "tar"
+    fake_tar.write_text("#!/bin/sh\necho 'tar: bin/python3: Cannot write: No space left on device' >&2\nexit 2\n")
+    fake_tar.chmod(0o755)
+    real = shutil.which
+    monkeypatch.setattr(archive.shutil, "which", lambda name: str(fake_tar) if name == "tar" else real(name))
+    with pytest.raises(archive.WriteFailed) as failed:
+        archive.extract_zstd_tar(chunks(python_archive(os.urandom(300_000))), tmp_path / "out")
+    assert failed.value.error.errno == errno.ENOSPC
+
+
+def test_tar_failing_otherwise_says_why(tmp_path, monkeypatch):
+    fake_tar = tmp_path / "tar"
+    fake_tar.write_text("#!/bin/sh\ncat >/dev/null\necho 'tar: lib: Cannot mkdir: Permission denied' >&2\nexit 2\n")
+    fake_tar.chmod(0o755)
+    real = shutil.which
+    monkeypatch.setattr(archive.shutil, "which", lambda name: str(fake_tar) if name == "tar" else real(name))
+    with pytest.raises(archive.UnsafeArchive, match=r"couldn't be unpacked \(lib: Cannot mkdir: Permission denied\)"):
+        archive.extract_zstd_tar(chunks(python_archive()), tmp_path / "out")
+
+
+def test_a_link_made_unsafe_by_another_is_refused_once_unpacked(tmp_path):
+    """`up -> here/..` looks inside on its own; through `here -> .` it leads out."""
+    dest = tmp_path / "install" / "out"
+    members = [member("here", tarfile.SYMTYPE, link="."), member("up", tarfile.SYMTYPE, link="here/..")]
+    with pytest.raises(archive.UnsafeArchive, match="up -> here/.."):
+        archive.extract_zstd_tar(chunks(tar_zst(*members)), dest)
+
+
+def test_modes_and_times_are_the_archives(tmp_path):
+    info, data = member("bin/tool", data=b"x", mode=0o750)
+    info.mtime = 1_600_000_000
+    archive.extract_zstd_tar(chunks(tar_zst((info, data))), tmp_path / "out")
+    status = (tmp_path / "out" / "bin" / "tool").stat()
+    assert status.st_mode & 0o777 == 0o750 and status.st_mtime == 1_600_000_000

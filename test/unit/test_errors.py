@@ -76,7 +76,7 @@ CALLS: dict[str, list[dict]] = {
     "runtime_unpack_failed": [dict(directory="/tmp/build/.heroku", problem="Permission denied")],
     "runtime_checksum_mismatch": [dict(url=URL, expected="a" * 64, actual="b" * 64)],
     "runtime_archive_invalid": [dict(url=URL, problem="isn't a valid zstd archive.")],
-    "zstd_missing": [{}],
+    "unpack_command_missing": [dict(command="zstd"), dict(command="tar")],
     "heroku_dir_unusable": [dict(what="a file, not a directory")],
     "existing_python_dir": [dict(listing=LISTING)],
     "committed_venv": [dict(name=".venv", listing=LISTING)],

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import errno
 import hashlib
+import shutil
 import signal
 import time
 
@@ -107,11 +107,13 @@ def test_a_web_page_instead_of_the_archive(tmp_path, mirror_dir):
 
 
 def test_a_full_disk_is_named_as_such(tmp_path, mirror_dir, monkeypatch):
-    def full(stream, dest):
-        (dest / "bin").mkdir()
-        raise OSError(errno.ENOSPC, "No space left on device", str(dest / "bin" / "python3"))
-
-    monkeypatch.setattr(archive, "_extract_stream", full)
+    # A tar that starts writing, then finds the disk full (GNU tar's words).
+    full_tar = tmp_path / "tar"
+    full_tar.write_text("#!/bin/sh\nfor a; do case $a in --directory=*) mkdir \"${a#*=}/bin\";; esac; done\n"
+                        "echo 'tar: bin/python3: Cannot write: No space left on device' >&2\nexit 2\n")
+    full_tar.chmod(0o755)
+    which = shutil.which
+    monkeypatch.setattr(archive.shutil, "which", lambda name: str(full_tar) if name == "tar" else which(name))
     with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir)
     assert error.value.id == "install-python::disk-full"
