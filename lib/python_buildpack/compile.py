@@ -79,6 +79,7 @@ def compile_app(build: Build) -> None:
     dependencies, reinstall_reason = manager.dependencies_key(build)
     key = CacheKey(RuntimeKey(build.stack.name, build.stack.arch, python.version), dependencies)
     context = InstallContext(build, location, environment.build_env(location, build.environ))
+    manager.prefetch_tool(context)  # downloads beside Python's
     with report.step("python"):
         restored = install_python(context, python, key, manager)
 

@@ -141,6 +141,10 @@ class PackageManager:
                               installer=self.installer(build))
         return key, found.reinstall_reason
 
+    def prefetch_tool(self, context: InstallContext) -> None:
+        """Start downloading what install_tool needs, while the runtime
+        downloads (uv.prefetch): nothing by default."""
+
     def install_tool(self, context: InstallContext) -> None:
         raise NotImplementedError
 

@@ -57,6 +57,10 @@ class Pip(PackageManager):
             chosen = self._for_build = (build, scan, choose_installer(build, scan))
         return chosen[1], chosen[2]
 
+    def prefetch_tool(self, context: InstallContext) -> None:
+        if self.installer(context.build) == UV:
+            uv.prefetch(context)
+
     def install_tool(self, context: InstallContext) -> None:
         installer, why = self._chosen(context.build)[1]
         if why:

@@ -37,6 +37,9 @@ class Pipenv(PackageManager):
     def dependencies(self, build_dir: Path) -> Dependencies:
         return Dependencies(app_files.fingerprint(build_dir / LOCKFILE), _reinstall_reason(build_dir))
 
+    def prefetch_tool(self, context: InstallContext) -> None:
+        uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
+
     def install_tool(self, context: InstallContext) -> None:
         root = context.location.install_dir / "pipenv"
         layer = ToolLayer(

@@ -55,6 +55,9 @@ class Poetry(LockfileSync):
             return "Poetry installs the project itself (package mode)"
         return None
 
+    def prefetch_tool(self, context: InstallContext) -> None:
+        uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
+
     def install_tool(self, context: InstallContext) -> None:
         root = context.build.cache.tool_dir(TOOL_DIR)
         layer = ToolLayer(

@@ -20,6 +20,7 @@ from typing import Optional
 from . import bundled_pip, errors, output, pyproject, python_version, uv_download
 from .build import Build
 from .commands import CommandResult, run_streamed
+from .download import Timeouts
 from .environment import PREPEND, Variable
 from .package_manager import InstallContext, LockfileSync
 from .python_range import PythonRange
@@ -59,6 +60,9 @@ class Uv(LockfileSync):
         if project is not None and project.has_build_system:
             return "uv installs the project itself (it has a build system)"
         return None
+
+    def prefetch_tool(self, context: InstallContext) -> None:
+        prefetch(context)
 
     def install_tool(self, context: InstallContext) -> None:
         ensure_uv(context)
@@ -103,15 +107,15 @@ def ensure_uv(context: InstallContext) -> Path:
 def _install(context: InstallContext, layer: ToolLayer) -> Path:
     root = layer.directory
     download = staged = None
+    fetching = _FETCHING.pop(layer.directory, None)
     if not layer.reusable():
-        index = context.pip_settings.get("PIP_INDEX_URL")
-        # A failure costs only the time it took: uv is then installed with pip.
-        timeouts = replace(context.build.timeouts, total=min(context.build.timeouts.total, 120.0), retries=1)
-        download = uv_download.fetch_uv(layer.version, context.build.stack.arch, index, timeouts)
+        download = fetching.result() if fetching else uv_download.fetch_uv(*_fetch_arguments(context, layer))
         staged = download.unpacked()
         if staged is None:
             output.info(f"uv couldn't be downloaded from the index directly ({download.problem}): "
                         "installing it with pip")
+    elif fetching is not None:
+        fetching.cancel()  # another build of the app cached uv meanwhile
     # Installed beside the cached uv, then renamed into its place: another
     # build of the app (one CACHE_DIR, two builds at once) may be running the
     # cached uv, and a ToolLayer clears its directory before installing.
@@ -181,6 +185,23 @@ def _adopt(staged: Path, root: Path) -> bool:
 
 # The uv binaries this process (one build) has checked or installed.
 _ENSURED: dict[Path, Path] = {}
+# uv's downloads started early (prefetch).
+_FETCHING: dict[Path, uv_download.Fetching] = {}
+
+
+def prefetch(context: InstallContext) -> None:
+    """Start downloading uv (in a child process) if the cache hasn't got it,
+    for ensure_uv to take: called while the runtime downloads."""
+    layer = _layer(context.build)
+    if layer.directory in _ENSURED or layer.directory in _FETCHING or layer.reusable():
+        return
+    _FETCHING[layer.directory] = uv_download.Fetching.start(*_fetch_arguments(context, layer))
+
+
+def _fetch_arguments(context: InstallContext, layer: ToolLayer) -> tuple[str, str, Optional[str], Timeouts]:
+    # A failure costs only the time it took: uv is then installed with pip.
+    timeouts = replace(context.build.timeouts, total=min(context.build.timeouts.total, 120.0), retries=1)
+    return layer.version, context.build.stack.arch, context.pip_settings.get("PIP_INDEX_URL"), timeouts
 
 
 def uv_settings(context: InstallContext) -> dict[str, str]:

@@ -10,14 +10,20 @@ pip's keyring) just means uv is installed with pip, as before.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import hashlib
 import html
+import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 from urllib.parse import urljoin
@@ -38,40 +44,101 @@ class Unavailable(Exception):
 
 @dataclass
 class Download:
-    """A fetched wheel; `unpacked()` gives the directory holding it, or None
-    (then `problem` says why)."""
+    """A fetched and unpacked wheel (`unpacked()`), or why there is none (`problem`)."""
 
     staging: Optional[Path] = None
-    wheel: Optional[Path] = None
     problem: str = ""
 
     def unpacked(self) -> Optional[Path]:
-        if self.wheel is None or self.staging is None:
-            return None
-        try:
-            unpack(self.wheel, self.staging / "target")
-        except (Unavailable, OSError, zipfile.BadZipFile) as error:
-            self.problem = str(error)
-            self.discard()
-            return None
-        return self.staging / "target"
+        target = None if self.staging is None else self.staging / "target"
+        return target if target is not None and (target / "bin" / "uv").is_file() else None
 
     def discard(self) -> None:
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
 
 
+@dataclass
+class Fetching:
+    """uv being fetched and unpacked by a child process (this module, on the
+    buildpack's Python), so that the build can start it while the runtime
+    downloads. A process, not a thread: a build interrupted while a thread
+    was inside OpenSSL crashed the interpreter's shutdown. The child is
+    killed when the build exits (atexit) and, if the build is killed, by the
+    kernel (PR_SET_PDEATHSIG)."""
+
+    process: subprocess.Popen
+    staging: Path
+    wait: float
+
+    @classmethod
+    def start(cls, version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> "Fetching":
+        staging = Path(tempfile.mkdtemp(prefix="python-buildpack-uv-"))
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-c", _CHILD, str(Path(__file__).resolve().parents[1]), str(os.getpid()),
+             version, arch, index or DEFAULT_INDEX, json.dumps(asdict(timeouts)), str(staging)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        fetching = cls(process, staging, wait=timeouts.total + 15)
+        atexit.register(fetching.cancel)
+        return fetching
+
+    def result(self) -> Download:
+        """Wait for the child; what it fetched, or why it couldn't."""
+        try:
+            out, _ = self.process.communicate(timeout=self.wait)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            return Download(problem="it took too long")
+        if self.process.returncode == 0:
+            return Download(self.staging)
+        lines = [line for line in out.decode("utf-8", errors="replace").splitlines() if line.strip()]
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return Download(problem=lines[-1] if lines else f"exit status {self.process.returncode}")
+
+    def cancel(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+# The child: python3 -I -c _CHILD LIB_DIR PARENT_PID VERSION ARCH INDEX TIMEOUTS STAGING
+_CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); "
+          "from python_buildpack import uv_download; sys.exit(uv_download.child(sys.argv[2:]))")
+
+
 def fetch_uv(version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> Download:
-    """Fetch uv `version`'s wheel. (Not in a thread beside the runtime's
-    download: a build interrupted then ended with the thread inside OpenSSL,
-    and the interpreter's shutdown crashed.)"""
-    download = Download(staging=Path(tempfile.mkdtemp(prefix="python-buildpack-uv-")))
+    """Fetch uv `version`'s wheel and unpack it, now."""
+    return Fetching.start(version, arch, index, timeouts).result()
+
+
+def child(args: list[str]) -> int:
+    """Fetch and unpack uv into STAGING/target; print why not, and exit 1."""
+    parent, version, arch, index, timeouts, staging = args
+    _die_with(int(parent))
     try:
-        download.wheel = fetch_wheel(version, arch, index or DEFAULT_INDEX, timeouts, download.staging)
-    except (Unavailable, DownloadError, OSError) as error:
-        download.problem = str(error) if not isinstance(error, DownloadError) else error.cause
-        download.discard()
-    return download
+        wheel = fetch_wheel(version, arch, index, Timeouts(**json.loads(timeouts)), Path(staging))
+        unpack(wheel, Path(staging) / "target")
+        wheel.unlink()
+    except DownloadError as error:
+        print(error.cause)
+        return 1
+    except (Unavailable, OSError, zipfile.BadZipFile) as error:
+        print(error)
+        return 1
+    return 0
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the build is (Linux's PR_SET_PDEATHSIG, prctl(2))."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the line above
+        sys.exit(1)
 
 
 def wheel_link(page: str, page_url: str, version: str, arch: str) -> tuple[str, str]:

@@ -155,11 +155,28 @@ def uv_installed(context):
     return root / "bin" / "uv"
 
 
+class NoUvFetched:
+    """A uv_download.Fetching that found no index."""
+
+    def __init__(self, *args):
+        self.cancelled = False
+
+    def result(self):
+        from python_buildpack import uv_download
+
+        return uv_download.Download(problem="the index has no page for uv")
+
+    def cancel(self):
+        self.cancelled = True
+
+
 @pytest.fixture(autouse=True)
-def no_index_for_uv(monkeypatch):
-    """Unit tests reach no package index: uv's direct download finds none
-    (the build then installs uv with pip, which the tests fake), unless a
-    test says otherwise."""
+def no_index_for_uv(request, monkeypatch):
+    """Unit tests reach no package index: uv's direct download (a child
+    process, which no monkeypatch reaches) finds none, and the build then
+    installs uv with pip, which the tests fake. Tests marked `uv_fetch` run
+    the real child, against a local server."""
     from python_buildpack import uv_download
 
-    monkeypatch.setattr(uv_download, "fetch_text", lambda url, timeouts, limit: None)
+    if "uv_fetch" not in request.keywords:
+        monkeypatch.setattr(uv_download.Fetching, "start", NoUvFetched)

@@ -12,8 +12,11 @@ import pytest
 from python_buildpack import environment
 from python_buildpack.errors import BuildError
 from python_buildpack import uv
+from python_buildpack.pip import Pip
+from python_buildpack.pipenv import Pipenv
+from python_buildpack.poetry import Poetry
 from python_buildpack.uv import Uv
-from conftest import POETRY_PYPROJECT, recorded, uv_installed
+from conftest import POETRY_PYPROJECT, fake_install, make_context, recorded, uv_installed
 
 
 
@@ -214,3 +217,70 @@ def test_publishing_uv_never_clears_what_another_build_runs(context, tmp_path):
     installed(layer.directory, "0.0.1")  # an older uv
     uv._publish(installed(tmp_path / "third", layer.version), layer)
     assert layer.reusable() and not list(layer.directory.parent.glob(".uv-old-*"))
+
+
+class StagedFetch:
+    """A uv_download.Fetching that fetched uv into `staged`."""
+
+    started: list = []
+
+    def __init__(self, *args):
+        self.args, self.cancelled = args, False
+        StagedFetch.started.append(self)
+
+    def result(self):
+        return uv.uv_download.Download(StagedFetch.staging)
+
+    def cancel(self):
+        self.cancelled = True
+
+
+@pytest.fixture
+def staged_fetch(monkeypatch, tmp_path):
+    staging = tmp_path / "fetched"
+    (staging / "target" / "bin").mkdir(parents=True)
+    (staging / "target" / "bin" / "uv").write_text("")
+    (staging / "target" / f"uv-{Uv().version}.dist-info").mkdir()
+    StagedFetch.staging, StagedFetch.started = staging, []
+    monkeypatch.setattr(uv.uv_download.Fetching, "start", StagedFetch)
+    monkeypatch.setattr(uv, "_FETCHING", {})
+    return StagedFetch
+
+
+def test_uv_prefetched_while_python_downloads_is_taken(context, fp, staged_fetch):
+    uv.prefetch(context)
+    uv.prefetch(context)  # once
+    assert len(staged_fetch.started) == 1
+    version, arch, index, timeouts = staged_fetch.started[0].args
+    assert (version, arch) == (Uv().version, context.build.stack.arch) and timeouts.total <= 120
+    assert uv.ensure_uv(context).is_file() and not fp.calls  # no pip run
+    assert not uv._FETCHING
+
+
+def test_no_prefetch_when_the_cache_has_uv(context, staged_fetch):
+    uv_installed(context)
+    uv.prefetch(context)
+    assert not staged_fetch.started
+
+
+def test_a_prefetch_made_needless_by_another_build_is_cancelled(context, staged_fetch, capsys):
+    uv.prefetch(context)
+    uv_installed(context)  # another build of the app cached uv meanwhile
+    uv.ensure_uv(context)
+    assert staged_fetch.started[0].cancelled
+    assert "Using cached uv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("manager, config, prefetches", [
+    (Uv, {}, True),
+    (Poetry, {}, True),
+    (Pipenv, {}, True),
+    (Pip, {}, True),
+    (Pip, {"PYTHON_INSTALLER": "pip"}, False),
+])
+def test_which_managers_prefetch_uv(tmp_path, staged_fetch, manager, config, prefetches):
+    location = fake_install(tmp_path, "pip-24.0-py3-none-any.whl")
+    context = make_context(tmp_path, location, environ=config)
+    (context.build_dir / "requirements.txt").write_text("flask\n")
+    manager().prefetch_tool(context)
+    assert bool(staged_fetch.started) == prefetches

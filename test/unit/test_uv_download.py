@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from http_server import ScriptedServer
 from python_buildpack import uv_download
 from python_buildpack.download import Timeouts
+
+LIB = Path(uv_download.__file__).resolve().parents[1]
 
 WHEEL = "uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 
@@ -57,17 +64,75 @@ def test_unpacked_as_pip_install_target_lays_it_out(tmp_path):
         uv_download.unpack(make_wheel(tmp_path / "other.whl", with_binary=False), tmp_path / "other")
 
 
-def test_a_download_that_doesnt_match_its_hash_is_refused(tmp_path, monkeypatch):
+@pytest.fixture
+def index():
+    server = ScriptedServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.uv_fetch
+def test_a_download_that_doesnt_match_its_hash_is_refused(tmp_path, index):
+    """The child process's whole run: the page, the wheel, its check, unpacking."""
     wheel = make_wheel(tmp_path / WHEEL).read_bytes()
-    monkeypatch.setattr(uv_download, "fetch_text", lambda url, timeouts, limit: page(f"/p/{WHEEL}#sha256={'0' * 64}"))
-    monkeypatch.setattr(uv_download, "fetch", lambda url, consume, timeouts: consume(iter([wheel])))
-    download = uv_download.fetch_uv("0.13.9", "amd64", "https://index.example/simple", Timeouts())
+    index.route(f"/p/{WHEEL}", (200, wheel))
+    index.route("/simple/uv/", (200, page(f"/p/{WHEEL}#sha256={'0' * 64}").encode()))
+    download = uv_download.fetch_uv("0.13.9", "amd64", index.url("/simple"), Timeouts())
     assert download.unpacked() is None and "doesn't match the sha256" in download.problem
 
-    digest = hashlib.sha256(wheel).hexdigest()
-    monkeypatch.setattr(uv_download, "fetch_text", lambda url, timeouts, limit: page(f"/p/{WHEEL}#sha256={digest}"))
-    download = uv_download.fetch_uv("0.13.9", "amd64", "https://index.example/simple", Timeouts())
+    index.route("/simple/uv/", (200, page(f"/p/{WHEEL}#sha256={hashlib.sha256(wheel).hexdigest()}").encode()))
+    download = uv_download.fetch_uv("0.13.9", "amd64", index.url("/simple"), Timeouts())
     directory = download.unpacked()
     assert directory is not None and (directory / "bin" / "uv").is_file()
+    assert not list(directory.parent.glob("*.whl"))  # only what pip --target would leave
     download.discard()
     assert not directory.exists()
+
+
+@pytest.mark.uv_fetch
+def test_a_fetch_the_build_no_longer_needs_is_killed(tmp_path, index):
+    def stall(handler):
+        time.sleep(30)
+
+    index.route("/simple/uv/", stall)
+    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+    time.sleep(0.3)
+    started = time.monotonic()
+    fetching.cancel()
+    assert fetching.process.returncode is not None and time.monotonic() - started < 5
+    assert not fetching.staging.exists()
+
+
+@pytest.mark.uv_fetch
+def test_the_child_dies_with_the_build(tmp_path, index):
+    """A build killed outright (SIGKILL: no atexit) takes its uv download with it."""
+    def stall(handler):
+        time.sleep(30)
+
+    index.route("/simple/uv/", stall)
+    pid_file = tmp_path / "child"
+    script = (f"import sys, time; sys.path.insert(0, {str(LIB)!r}); from python_buildpack import uv_download; "
+              "from python_buildpack.download import Timeouts; "
+              f"f = uv_download.Fetching.start('0.13.9', 'amd64', {index.url('/simple')!r}, Timeouts()); "
+              f"open({str(pid_file)!r}, 'w').write(str(f.process.pid)); time.sleep(60)")
+    build = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    time.sleep(0.3)  # the child has set PR_SET_PDEATHSIG
+    build.kill()
+    build.wait()
+    deadline = time.monotonic() + 5
+    while _running(child):
+        assert time.monotonic() < deadline, "the uv download outlived the build"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
