@@ -291,6 +291,9 @@ def _ast_parse(source: Union[bytes, str]) -> ast.Module:
     return outcome[0]
 
 
+_TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))  # TryStar: 3.11
+
+
 def _run_on_import(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements a server's import of the module runs, in order: into
     if/else and try blocks, but not `if __name__ == "__main__":`."""
@@ -305,9 +308,6 @@ def _run_on_import(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _run_on_import(block)
         else:
             yield statement
-
-
-_TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))  # TryStar: 3.11
 
 
 def _is_main_guard(test: ast.expr) -> bool:
@@ -342,8 +342,8 @@ def _bind(statement: ast.stmt, scope: dict[str, Binding]) -> None:
             else:
                 _unbind(target, scope)
     elif isinstance(statement, ast.FunctionDef):
-        scope[statement.name] = AppObject(statement.name, FLASK, factory=True) if _is_factory(statement, scope) \
-            else None
+        factory = _is_factory(statement, scope)
+        scope[statement.name] = AppObject(statement.name, FLASK, factory=True) if factory else None
     elif isinstance(statement, (ast.AsyncFunctionDef, ast.ClassDef)):
         scope[statement.name] = None
     else:

@@ -94,6 +94,7 @@ def test_the_procfile_notice_says_why_nothing_was_inferred(tmp_path, capsys, mon
     (tmp_path / "main.py").write_text(FASTAPI)
     install(tmp_path, "fastapi")
     release.note_process_types(tmp_path)
+    err = capsys.readouterr().err
     assert (" !     Note: The app has no Procfile, so it has no web process.\n !\n"
             " !     main.py has the FastAPI app 'app', but uvicorn is not installed:\n"
-            " !     add it to the app's dependencies to have it served.\n !\n !     Add a file") in capsys.readouterr().err
+            " !     add it to the app's dependencies to have it served.\n !\n !     Add a file") in err
