@@ -1353,14 +1353,32 @@ var DISABLE_COLLECTSTATIC=1 instead, then delete the file:
 """
 
 
-def procfile_needed_notice() -> str:
-    return """\
+def procfile_needed_notice(hints: Sequence[str] = ()) -> str:
+    found = "".join(f"\n{hint}\n" for hint in hints)
+    return f"""\
 Note: The app has no Procfile, so it has no web process.
-
+{found}
 Add a file named 'Procfile' to the app's root directory saying how to start
 it, for example:
     web: gunicorn myproject.wsgi
-(Django projects with a wsgi.py and gunicorn get that default by themselves.)"""
+
+Without a Procfile, the buildpack offers a web process only for:
+- a Django project with a wsgi.py, and gunicorn installed;
+- a FastAPI or Starlette app object in main.py or app.py, and uvicorn installed;
+- a Flask app object (or create_app() factory) in main.py or app.py, and
+  gunicorn installed."""
+
+
+def web_server_missing_hint(file: str, app: str, missing: Sequence[str]) -> str:
+    packages = " and ".join(missing)
+    return (f"{file} has {app}, but {packages} {'is' if len(missing) == 1 else 'are'} not installed:\n"
+            f"add {'it' if len(missing) == 1 else 'them'} to the app's dependencies to have it served.")
+
+
+def several_apps_hint(file: str, names: Sequence[str]) -> str:
+    listed = ", ".join(f"'{name}'" for name in names)
+    return (f"{file} has several app objects ({listed}), none named 'app':\n"
+            "name the one to serve 'app', or say which in the Procfile.")
 
 
 def app_python_missing() -> BuildError:

@@ -22,3 +22,13 @@ def installed_version(prefix: Path, package: str, pattern: str = SITE_PACKAGES) 
 def has_module(prefix: Path, module: str) -> bool:
     """Whether the environment at `prefix` has the top-level package `module`."""
     return any(prefix.glob(f"{SITE_PACKAGES}/{module}/__init__.py"))
+
+
+def python_version(prefix: Path) -> Optional[tuple[int, int]]:
+    """The major version of the Python installed at `prefix` (its
+    lib/python3.X/site-packages), or None if there is none."""
+    for site in prefix.glob(SITE_PACKAGES):
+        major, _, minor = site.parent.name[len("python"):].partition(".")
+        if major.isdigit() and minor.isdigit():
+            return int(major), int(minor)
+    return None

@@ -25,6 +25,71 @@ def test_django_without_procfile_gets_a_default_web_process(herokuish, fixture_a
     assert herokuish.fetch("/").text == "Hello from Django 5.2.8 on Python 3.13"
 
 
+STARLETTE_APP = """\
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+
+async def index(request):
+    return PlainTextResponse("Hello from Starlette")
+
+app = Starlette(routes=[Route("/", index)])
+"""
+FLASK_FACTORY = """\
+from flask import Flask
+
+
+def create_app():
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "Hello from a Flask app factory")
+    return app
+"""
+
+
+def test_asgi_apps_without_procfile_get_a_uvicorn_web_process(herokuish, fixture_app):
+    outcome = herokuish.build(fixture_app("fastapi_app"))
+    log = ok(outcome).stdout
+    uvicorn = "uvicorn main:app --host 0.0.0.0 --port $PORT"
+    assert f"-----> No Procfile: the web process defaults to '{uvicorn}'\n" \
+           "       Inferred from the FastAPI app 'app' in main.py, with uvicorn installed." in log
+    assert outcome.release.stdout == f"---\ndefault_process_types:\n  web: {uvicorn}\n"
+    web = herokuish.start()
+    try:
+        assert web.get("/").text == "Hello from FastAPI on Python 3.12"
+        assert f"Uvicorn running on http://0.0.0.0:{web.port}" in web.log.read_text()
+    finally:
+        web.stop()
+
+    # A Starlette app, in app.py.
+    outcome = herokuish.build(fixture_app("fastapi_app", {"main.py": None, "app.py": STARLETTE_APP}))
+    assert "Inferred from the Starlette app 'app' in app.py, with uvicorn installed." in ok(outcome).stdout
+    assert outcome.release.stdout == \
+        "---\ndefault_process_types:\n  web: uvicorn app:app --host 0.0.0.0 --port $PORT\n"
+    assert herokuish.fetch("/").text == "Hello from Starlette"
+
+
+def test_a_procfile_wins_over_an_inferred_web_process(herokuish, fixture_app):
+    outcome = herokuish.build(fixture_app("fastapi_app", {"Procfile": "web: python -m http.server $PORT\n"}))
+    assert "No Procfile" not in ok(outcome).stdout and "Procfile" not in outcome.compile.stderr
+    assert outcome.release.stdout == ""
+    assert "main.py" in herokuish.fetch("/").text  # http.server's listing of /app
+
+
+def test_flask_apps_without_procfile_get_a_gunicorn_web_process(herokuish, fixture_app):
+    outcome = herokuish.build(fixture_app("flask_app", {"Procfile": None}))
+    assert "-----> No Procfile: the web process defaults to 'gunicorn app:app'\n" \
+           "       Inferred from the Flask app 'app' in app.py, with gunicorn installed." in ok(outcome).stdout
+    assert outcome.release.stdout == "---\ndefault_process_types:\n  web: gunicorn app:app\n"
+    assert herokuish.fetch("/").text == "Hello from Flask on Python 3.12"
+
+    outcome = herokuish.build(fixture_app("flask_app", {"Procfile": None, "app.py": FLASK_FACTORY}))
+    assert "Inferred from the Flask app factory create_app() in app.py, with gunicorn installed." \
+        in ok(outcome).stdout
+    assert outcome.release.stdout == "---\ndefault_process_types:\n  web: gunicorn 'app:create_app()'\n"
+    assert herokuish.fetch("/").text == "Hello from a Flask app factory"
+
+
 def test_app_without_procfile_is_told_to_add_one(herokuish, fixture_app):
     outcome = herokuish.build(fixture_app("minimal_app", {"Procfile": None}))
     assert "Note: The app has no Procfile, so it has no web process." in ok(outcome).stderr

@@ -388,10 +388,10 @@ def test_unreadable_app_files_are_named(tmp_path, monkeypatch, name):
 
 
 def test_release_with_an_unreadable_manage_py(tmp_path):
-    from python_buildpack import release
+    from python_buildpack import web_process
 
     os.mkfifo(tmp_path / "manage.py")
     gunicorn = tmp_path / ".heroku/python/lib/python3.12/site-packages/gunicorn"
     gunicorn.mkdir(parents=True)
     (gunicorn / "__init__.py").write_text("")
-    assert within(5, release.default_web_process, tmp_path) is None
+    assert within(5, web_process.django, tmp_path, tmp_path / ".heroku/python") is None

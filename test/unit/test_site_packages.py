@@ -27,3 +27,11 @@ def test_has_module(tmp_path):
     (site / "django" / "__init__.py").write_text("")
     assert site_packages.has_module(tmp_path, "django")
     assert not site_packages.has_module(tmp_path, "nltk")
+
+
+def test_python_version(tmp_path):
+    assert site_packages.python_version(tmp_path) is None
+    (tmp_path / "lib" / "python3.13").mkdir(parents=True)  # the stdlib alone: no site-packages
+    assert site_packages.python_version(tmp_path) is None
+    (tmp_path / "lib" / "python3.13" / "site-packages").mkdir()
+    assert site_packages.python_version(tmp_path) == (3, 13)
