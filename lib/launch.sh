@@ -13,12 +13,21 @@ find_python() {
 	local candidate
 	for candidate in /usr/bin/python3 /usr/local/bin/python3 "$(command -v python3 || true)"; do
 		[[ -n "${candidate}" && -x "${candidate}" ]] || continue
-		if "${candidate}" -I -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+		if named_new_enough "${candidate}" || "${candidate}" -I -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
 			echo "${candidate}"
 			return 0
 		fi
 	done
 	return 1
+}
+
+# Whether the python3 is a link to a python3.X (X >= 10), as a build image's
+# is: its name tells the version without starting an interpreter to ask (a
+# start-up that every bin/compile, bin/detect and bin/release would pay).
+named_new_enough() {
+	local target
+	target=$(readlink -f "$1") || return 1
+	[[ "${target}" =~ /python3\.([0-9]+)$ && -x "${target}" ]] && ((BASH_REMATCH[1] >= 10))
 }
 
 if ! python=$(find_python); then

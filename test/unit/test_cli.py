@@ -149,3 +149,23 @@ def test_compile_reads_config_vars_from_a_relative_env_dir(dirs):
     )
     assert_clean_failure(result, build, cache, "runtime-mirror::invalid-url")
     assert not (build / "cache").exists()
+
+
+@pytest.mark.parametrize("name, probed", [("python3.12", False), ("python3.9", True), ("python3-custom", True)])
+def test_a_python3_named_for_its_version_starts_once(tmp_path, name, probed):
+    """launch.sh tells a python3.X's version from its name: no interpreter
+    start-up to ask it (the probe is for pythons named otherwise)."""
+    launch = (BIN.parent / "lib" / "launch.sh").read_text()
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    calls = tmp_path / "calls"
+    (fake / name).write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexit 0\n')
+    (fake / name).chmod(0o755)
+    (fake / "python3").symlink_to(name)
+    script = launch.replace("/usr/bin/python3 /usr/local/bin/python3 ", f"{fake / 'python3'} ")
+    (tmp_path / "launch.sh").write_text(script)
+    subprocess.run(["bash", str(tmp_path / "launch.sh"), "detect", "/tmp"], env={"PATH": "/usr/bin:/bin"},
+                   capture_output=True, text=True, check=True)
+    runs = calls.read_text().splitlines()
+    assert runs[-1].endswith("main.py detect /tmp")
+    assert len(runs) == (2 if probed else 1)
