@@ -34,7 +34,12 @@ stated in. It is also written as Markdown to BENCH_OUT (default
 /tmp/python-buildpack-bench.md), to paste into the README. Network and disk
 make the numbers vary: compare runs made on the same machine, in one run.
 
-    make bench [APPS="flask_app uv_app"] [REPEAT=3] [BENCH_OUT=/tmp/bench.md]
+Pipenv and Poetry apps are also built, in the same runs, by the buildpack
+as it was at BASELINE (a commit; default fccbe3b, the last before uv
+installed Pipenv and Poetry), the figures their targets are stated against.
+BASELINE= (empty) leaves that out.
+
+    make bench [APPS="flask_app uv_app"] [REPEAT=3] [BENCH_OUT=/tmp/bench.md] [BASELINE=fccbe3b]
 """
 
 from __future__ import annotations
@@ -72,6 +77,12 @@ PIP_VARIANTS = (("uv", {}), ("pip forced", {"PYTHON_INSTALLER": "pip"}))
 # var took effect: a benchmark of the wrong installer is worse than none).
 INSTALL_LINE = {"uv": "Installing dependencies using 'uv pip install", "pip forced": "Installing dependencies using 'pip install"}
 OTHER_MANAGERS = (("Pipfile.lock", "pipenv"), ("poetry.lock", "poetry"), ("uv.lock", "uv sync"))
+# The apps also built by the BASELINE buildpack, and that variant's label.
+BASELINE_APPS = ("pipenv_app", "poetry_app")
+DEFAULT_BASELINE = "fccbe3b"
+BASELINE_LABEL = "at baseline"
+# The buildpack checkout each variant builds with (the baseline's is added by main()).
+SOURCES: dict[str, Path] = {}
 
 
 # --- The compile command, timed and measured --------------------------------
@@ -170,10 +181,22 @@ def installed(builder: HerokuishBuild, pattern: str) -> bool:
 def variants(app: str) -> list[tuple[str, dict]]:
     if (FIXTURES / app / "requirements.txt").exists():
         return list(PIP_VARIANTS)
+    baseline = [(BASELINE_LABEL, {})] if app in BASELINE_APPS and BASELINE_LABEL in SOURCES else []
     for file_name, label in OTHER_MANAGERS:
         if (FIXTURES / app / file_name).exists():
-            return [(label, {})]
+            return [(label, {}), *baseline]
     return [("default", {})]
+
+
+def export_baseline(revision: str, directory: Path) -> Path:
+    """The buildpack's files as they were at `revision`."""
+    directory.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, *stack_env.BUILDPACK_PARTS],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise SystemExit(f"BASELINE={revision}: git archive failed: {archive.stderr.decode(errors='replace')}")
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive.stdout, check=True)
+    return directory
 
 
 def bench_sequence(app: str, variant: str, config: dict, rootfs, mirror, work: Path,
@@ -182,7 +205,8 @@ def bench_sequence(app: str, variant: str, config: dict, rootfs, mirror, work: P
     directory = work / f"{app}-{variant.replace(' ', '-')}"
     shutil.rmtree(directory, ignore_errors=True)
     builder = HerokuishBuild(make_stack(rootfs, directory / "stack"), stack_name(),
-                             config={"PYTHON_RUNTIME_BASE_URL": mirror.url(), **config})
+                             config={"PYTHON_RUNTIME_BASE_URL": mirror.url(), **config},
+                             buildpack_source=SOURCES.get(variant, REPO))
     source = directory / "source"
     shutil.copytree(FIXTURES / app, source, symlinks=True)
     pip_app = (source / "requirements.txt").exists()
@@ -274,11 +298,13 @@ def target_lines(apps: list[str], results: dict) -> list[str]:
             whole = median("flask_app", "uv", UNCHANGED, "build")
             lines.append(f"  (the whole herokuish-style unchanged rebuild: {whole:.2f} s)")
     for app, variant in (("pipenv_app", "pipenv"), ("poetry_app", "poetry")):
-        if app in apps and (app, variant, EMPTY) in results:
-            series = results[(app, variant, EMPTY)]
-            lines.append(f"{app}: empty cache median: bin/compile {series.median('compile'):.2f} s, "
-                         f"whole build {series.median('build'):.2f} s (the earlier figures are in the README's "
-                         f"benchmark table, if it has one)")
+        for what, label in (("compile", "bin/compile"), ("build", "whole build")):
+            now, before = median(app, variant, EMPTY, what), median(app, BASELINE_LABEL, EMPTY, what)
+            if now is None or not before:
+                continue
+            ratio = now / before
+            lines.append(f"{app}, {label}: empty cache / the baseline's = {now:.2f} / {before:.2f} = "
+                         f"{ratio:.2f} (target <= 0.6): {mark(ratio <= 0.6)}")
     return lines
 
 
@@ -294,6 +320,7 @@ def main() -> int:
     apps = os.environ.get("APPS", DEFAULT_APPS).split()
     repeat = int(os.environ.get("REPEAT", "3"))
     out = Path(os.environ.get("BENCH_OUT", DEFAULT_OUT))
+    baseline = os.environ.get("BASELINE", DEFAULT_BASELINE).strip()
     unknown = [app for app in apps if not (FIXTURES / app).is_dir()]
     if unknown:
         raise SystemExit(f"no fixture app {', '.join(unknown)} in {FIXTURES}")
@@ -302,7 +329,8 @@ def main() -> int:
     started = datetime.datetime.now().astimezone()
     context = (f"stack {stack_name()} ({stack_env.stack_kind()}), {repeat} runs each, {os.cpu_count()} CPUs, "
                f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the start, "
-               f"buildpack {describe_source()}, {started:%Y-%m-%d %H:%M %Z}, host Python {platform.python_version()}")
+               f"buildpack {describe_source()}{f' (baseline {baseline})' if baseline else ''}, "
+               f"{started:%Y-%m-%d %H:%M %Z}, host Python {platform.python_version()}")
     print(f"Build times and peak memory, {context}", flush=True)
 
     def log(line: str) -> None:
@@ -310,6 +338,8 @@ def main() -> int:
 
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="python-buildpack-bench-") as work:
+        if baseline:
+            SOURCES[BASELINE_LABEL] = export_baseline(baseline, Path(work) / "baseline")
         mirror = MirrorServer(archives, Path(work) / "mirrors")
         try:
             for run in range(repeat):

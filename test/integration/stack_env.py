@@ -198,6 +198,8 @@ class HerokuishBuild:
     builds: int = 0
     # herokuish makes /app the build user's; some builders leave it root's.
     app_writable: bool = True
+    # The buildpack's checkout (the benchmark builds an older commit's too).
+    buildpack_source: Path = REPO
 
     def base_env(self) -> dict[str, str]:
         env = {
@@ -219,7 +221,9 @@ class HerokuishBuild:
         if not target.exists():
             target.mkdir()
             for part in BUILDPACK_PARTS:
-                shutil.copytree(REPO / part, target / part, ignore=shutil.ignore_patterns("__pycache__"))
+                if (self.buildpack_source / part).exists():
+                    shutil.copytree(self.buildpack_source / part, target / part,
+                                    ignore=shutil.ignore_patterns("__pycache__"))
             chown_tree(target)
         return inside
 
