@@ -3,6 +3,7 @@ read from its site-packages without running its Python."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -22,3 +23,10 @@ def installed_version(prefix: Path, package: str, pattern: str = SITE_PACKAGES) 
 def has_module(prefix: Path, module: str) -> bool:
     """Whether the environment at `prefix` has the top-level package `module`."""
     return any(prefix.glob(f"{SITE_PACKAGES}/{module}/__init__.py"))
+
+
+def normalized_name(name: str) -> str:
+    """A distribution's name as installers compare names (PEP 503): "Flask",
+    "zope.interface" and "typing_extensions" are "flask", "zope-interface"
+    and "typing-extensions"."""
+    return re.sub(r"[-_.]+", "-", name).lower()

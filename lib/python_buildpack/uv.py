@@ -15,13 +15,13 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import bundled_pip, errors, output, pyproject, python_version, uv_download
 from .build import Build
 from .commands import CommandResult, run_streamed
 from .environment import PREPEND, Variable
-from .package_manager import InstallContext, LockfileSync
+from .package_manager import InstallContext, LockfileSync, file_entry
 from .python_range import PythonRange
 from .python_version import RequestedVersion
 from .tool_layer import ToolLayer
@@ -59,6 +59,15 @@ class Uv(LockfileSync):
         if project is not None and project.has_build_system:
             return "uv installs the project itself (it has a build system)"
         return None
+
+    def package_files(self, package: dict[str, Any]) -> list[tuple[str, str]]:
+        """sdist = {url = ".../flask-3.1.3.tar.gz", hash = "sha256:..."} and
+        wheels = [{url = ..., hash = ...}, ...]; a local file has a path or a
+        filename instead of the url."""
+        wheels = package.get("wheels")
+        entries = [package.get("sdist"), *(wheels if isinstance(wheels, list) else [])]
+        found = [file_entry(entry, ("filename", "url", "path")) for entry in entries]
+        return [each for each in found if each]
 
     def install_tool(self, context: InstallContext) -> None:
         ensure_uv(context)

@@ -27,3 +27,9 @@ def test_has_module(tmp_path):
     (site / "django" / "__init__.py").write_text("")
     assert site_packages.has_module(tmp_path, "django")
     assert not site_packages.has_module(tmp_path, "nltk")
+
+
+def test_normalized_name():
+    assert [site_packages.normalized_name(name) for name in ("Flask", "zope.interface", "typing_extensions",
+                                                             "Foo__Bar-.baz")] == [
+        "flask", "zope-interface", "typing-extensions", "foo-bar-baz"]
