@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import email.parser
-import email.policy
 import json
 import os
 import tempfile
@@ -207,7 +206,8 @@ def headers(data: bytes) -> Message:
     """The header fields of a metadata file's content (RFC 822 style, as
     importlib.metadata reads it), up to the first blank line."""
     head = data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
-    return email.parser.HeaderParser(policy=email.policy.compat32).parsestr(head.decode("utf-8", errors="replace"))
+    # HeaderParser's default policy (compat32) keeps values as written, and imports least.
+    return email.parser.HeaderParser().parsestr(head.decode("utf-8", errors="replace"))
 
 
 def _header(metadata: Message, name: str) -> Optional[str]:
