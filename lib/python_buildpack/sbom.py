@@ -100,7 +100,7 @@ class Distribution:
     def _named(self) -> tuple[str, str]:
         """The name and version the directory's name gives (`flask-3.1.3.dist-info`,
         `six-1.16.0-py3.12.egg-info`), for metadata that lacks them."""
-        parts = self.path.name[:-len(self.path.suffix)].split("-")
+        parts = _text(self.path.name[:-len(self.path.suffix)]).split("-")
         return parts[0], parts[1] if len(parts) > 1 else "unknown"
 
 
@@ -176,10 +176,16 @@ def distributions(install_dir: Path, build_dir: Path) -> list[Distribution]:
                 metadata = _metadata_file(path)
                 if metadata is not None:
                     in_environment.append(Distribution(
-                        path, os.path.relpath(path, build_dir), _read_headers(metadata),
+                        path, _text(os.path.relpath(path, build_dir)), _read_headers(metadata),
                         environment == install_dir))
         found += sorted(in_environment, key=lambda each: (site_packages.normalized_name(each.name), each.location))
     return found
+
+
+def _text(file_name: str) -> str:
+    """A file name as text: bytes that aren't UTF-8 become U+FFFD (Python
+    keeps them as surrogates, which JSON text can't hold)."""
+    return os.fsencode(file_name).decode("utf-8", errors="replace")
 
 
 def _metadata_file(path: Path) -> Optional[Path]:
@@ -409,7 +415,7 @@ def installed_file(dist_path: Path, files: list[LockedFile]) -> Optional[LockedF
     if not named:
         return None
     tags = _installed_tags(dist_path)
-    wheels = [each for each in named if each.file_name and each.file_name.endswith(".whl")]
+    wheels = [each for each in named if (each.file_name or "").endswith(".whl")]
     matching = [each for each in wheels if tags and wheel_tags(each.file_name or "") == tags]
     if matching:
         return matching[0] if len(matching) == 1 else None

@@ -5,6 +5,7 @@ valid CycloneDX 1.7 document whatever the install holds."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -398,3 +399,11 @@ def test_an_unexpected_failure_is_a_warning_too(app, monkeypatch, capsys):
     sbom.write(app, Pip(), "3.12.1")
     assert "ZeroDivisionError" in capsys.readouterr().err
     assert report.read(app.build_dir, None)["sbom"]["error"] == "ZeroDivisionError"
+
+
+def test_a_file_name_that_isnt_utf8_is_written_too(app):
+    site = app.location.install_dir / SITE
+    os.mkdir(os.path.join(os.fsencode(site), b"caf\xe9-1.0.dist-info"))
+    sbom.write(app, Pip(), "3.12.1")
+    document = json.loads((app.build_dir / sbom.PATH).read_text(encoding="utf-8"))
+    assert problems(document) == [] and document["components"][1]["version"] == "1.0"
