@@ -11,7 +11,7 @@ from typing import Optional
 
 from . import (
     checks, django, editables, environment, errors, hooks, managers, nltk, output, python_choice, python_runtime,
-    release,
+    release, sbom,
 )
 from .build import Build, BuildDirs
 from .cache import BuildCache, CacheKey, Restored, RuntimeKey
@@ -107,6 +107,9 @@ def compile_app(build: Build) -> None:
     release.note_process_types(build.app_dir)
     with report.step("post_compile"):
         hooks.run_hook("post_compile", build.app_dir, app_env)
+    # After the hook, which may install packages too.
+    with report.step("sbom"):
+        sbom.write(context, manager, python.version)
     with report.step("cache_save"):
         warning = build.cache.save(key, location.install_dir, base)
     if warning:

@@ -1454,6 +1454,16 @@ cache (heroku builds:cache:purge, dokku repo:purge-cache) or freeing space
 on the builder's disk fixes it."""
 
 
+def sbom_not_written_warning(path: str, problem: str) -> str:
+    return f"""\
+Warning: Unable to write the software bill of materials ({path}).
+
+{problem}
+The app was built and works as usual; its slug has no SBOM. If the disk
+is full, freeing space fixes it; if a post_compile hook or an earlier
+buildpack made something at {path}, remove it."""
+
+
 def cache_busy_warning(seconds: float, saving: bool) -> str:
     outcome = (
         "This build's cache isn't saved; the next build uses the other build's."

@@ -4,16 +4,18 @@ and choosing the app's, is managers.py.
 
 A manager owns every rule that depends on it: where the Python version may
 come from, the cache rule for its dependencies, its tool (a ToolLayer), the
-environment it adds and the command that installs the dependencies.
+environment it adds, the command that installs the dependencies, and the
+hashes its files pin them to (for the SBOM, sbom.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
+from urllib.parse import unquote
 
-from . import app_files, bundled_pip, errors, install_hints, pyproject, python_version
+from . import app_files, bundled_pip, errors, install_hints, pyproject, python_version, site_packages
 from .build import Build
 from .cache import DependenciesKey
 from .commands import CommandResult
@@ -36,6 +38,22 @@ class Dependencies:
 
     fingerprint: str
     reinstall_reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    """A distribution file the app's dependency files allow for a package:
+    the installer took only a file with one of these hashes."""
+
+    hash: str  # "sha256:<hex>", as the files write it
+    version: Optional[str] = None  # the package's version they pin, when they say
+    # Which file it is: None when the files list hashes without saying
+    # (requirements.txt's --hash, Pipfile.lock).
+    file_name: Optional[str] = None
+
+
+# By name, normalized (site_packages.normalized_name).
+LockedFiles = dict[str, list[LockedFile]]
 
 
 @dataclass
@@ -161,6 +179,11 @@ class PackageManager:
             return errors.lockfile_outdated(self.file_name, self.lock_command)
         return install_hints.install_error(result.output, self.label, shown)
 
+    def locked_files(self, build: Build) -> LockedFiles:
+        """The hashes the app's files pin its dependencies to, from what the
+        build parsed already (app_files.parse_once): none by default."""
+        return {}
+
 
 class LockfileSync(PackageManager):
     """A manager that syncs the install to its lockfile (Poetry, uv): it
@@ -182,4 +205,40 @@ class LockfileSync(PackageManager):
         if reason is None and any(marker in lock for marker in self.local_source_markers):
             reason = f"{self.file_name} installs packages from local paths or version control"
         return Dependencies(fingerprint, reason)
+
+    def package_files(self, package: dict[str, Any]) -> list[tuple[str, str]]:
+        """One [[package]] table's distribution files: (file name, hash)."""
+        raise NotImplementedError
+
+    def locked_files(self, build: Build) -> LockedFiles:
+        """Every file the lockfile lists for each package, by name: the
+        lockfile has the hashes of all of a release's wheels and its sdist,
+        whichever the tool installed (sbom.py finds out which)."""
+        found: LockedFiles = {}
+        for package in app_files.parse_once(build.app_dir / self.file_name, _lock_packages):
+            name, version = package.get("name"), package.get("version")
+            if not isinstance(name, str):
+                continue
+            files = found.setdefault(site_packages.normalized_name(name), [])
+            files += [LockedFile(hash, version if isinstance(version, str) else None, file_name)
+                      for file_name, hash in self.package_files(package)]
+        return found
+
+
+def _lock_packages(path: Path) -> list[dict[str, Any]]:
+    """A TOML lockfile's [[package]] tables (poetry.lock, uv.lock)."""
+    packages = pyproject.read_toml(path).get("package", [])
+    return [package for package in packages if isinstance(package, dict)] if isinstance(packages, list) else []
+
+
+def file_entry(entry: Any, name_keys: tuple[str, ...]) -> Optional[tuple[str, str]]:
+    """A lockfile's {file/url/path, hash} table as (file name, hash): the
+    file name is the last part of the first of `name_keys` it has."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("hash"), str):
+        return None
+    for key in name_keys:
+        value = entry.get(key)
+        if isinstance(value, str) and value:
+            return unquote(value.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]), entry["hash"]
+    return None
 

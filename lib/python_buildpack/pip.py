@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from . import app_files, bundled_pip, errors, output, uv
+from . import app_files, bundled_pip, errors, output, site_packages, uv
 from .build import Build
 from .commands import CommandResult, run_streamed
-from .package_manager import Dependencies, InstallContext, PackageManager
+from .package_manager import Dependencies, InstallContext, LockedFile, LockedFiles, PackageManager
 from .tool_layer import ToolLayer
 
 TEST_REQUIREMENTS = "requirements-test.txt"
@@ -49,13 +49,19 @@ class Pip(PackageManager):
         return self._chosen(build)[1][0]
 
     def _chosen(self, build: Build) -> tuple[_Scan, tuple[str, Optional[str]]]:
-        """requirements.txt as read, and the installer: once a build (no step
-        after the pre_compile hook changes the files)."""
-        chosen = getattr(self, "_for_build", None)
-        if chosen is None or chosen[0] is not build:
-            scan = _scan(build.app_dir)
-            chosen = self._for_build = (build, scan, choose_installer(build, scan))
-        return chosen[1], chosen[2]
+        """requirements.txt as read, and the installer."""
+        scan = self._scanned(build, self.file_name)
+        return scan, choose_installer(build, scan)
+
+    def _scanned(self, build: Build, file_name: str) -> _Scan:
+        """A requirements file as read: once a build (no step after the
+        pre_compile hook changes the files)."""
+        scans = getattr(self, "_scans", None)
+        if scans is None or scans[0] is not build:
+            scans = self._scans = (build, {})
+        if file_name not in scans[1]:
+            scans[1][file_name] = _scan(build.app_dir, file_name)
+        return scans[1][file_name]
 
     def prefetch_tool(self, context: InstallContext) -> None:
         if self.installer(context.build) == UV:
@@ -75,8 +81,8 @@ class Pip(PackageManager):
 
     def install_dependencies(self, context: InstallContext) -> None:
         files = [self.file_name]
-        if context.install_test and (context.build_dir / TEST_REQUIREMENTS).is_file():
-            inspect_requirements(context.build_dir, TEST_REQUIREMENTS)  # its checks only
+        if self._installs_tests(context.build):
+            self._scanned(context.build, TEST_REQUIREMENTS)  # its checks
             files.append(TEST_REQUIREMENTS)
         requirement_args = [arg for name in files for arg in ("-r", name)]
         scan, (installer, _why) = self._chosen(context.build)
@@ -91,6 +97,19 @@ class Pip(PackageManager):
             if installer == UV:
                 error = dataclasses.replace(error, body=f"{error.body}\n\n{errors.uv_installer_hint()}".strip())
             raise error
+
+    def locked_files(self, build: Build) -> LockedFiles:
+        """The --hash options of the requirements installed, by name: pip
+        took a file with one of them, not saying which."""
+        names = [self.file_name, *([TEST_REQUIREMENTS] if self._installs_tests(build) else [])]
+        found: LockedFiles = {}
+        for name in names:
+            for package, files in self._scanned(build, name).locked.items():
+                found.setdefault(package, []).extend(files)
+        return found
+
+    def _installs_tests(self, build: Build) -> bool:
+        return build.install_test and (build.app_dir / TEST_REQUIREMENTS).is_file()
 
 
 def choose_installer(build: Build, scan: Optional["_Scan"] = None) -> tuple[str, Optional[str]]:
@@ -181,6 +200,8 @@ class _Scan:
     hashes: bool = False
     # Included files (-r) with a --find-links to a local directory.
     local_links_in_includes: list[str] = field(default_factory=list)
+    # The requirements' --hash options, by name (for the SBOM).
+    locked: LockedFiles = field(default_factory=dict)
 
 
 def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -> Dependencies:
@@ -302,5 +323,23 @@ def _inspect_file(
                     scan.local_links_in_includes.append(name)
         elif tokens[0].startswith("-"):
             continue
-        elif _URL_OR_PATH.search(line):
-            scan.reasons.append(f"{name} has a requirement given by path or URL")
+        else:
+            _note_hashes(line, scan.locked)
+            if _URL_OR_PATH.search(line):
+                scan.reasons.append(f"{name} has a requirement given by path or URL")
+
+
+# A requirement's name, extras and `==` pin; its --hash options (pip's
+# `--hash=sha256:<hex>`, or with a space).
+_PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\]\s*)?(?:===?\s*([^\s;,\\]+))?")
+_HASH_OPTION = re.compile(r"--hash[=\s]\s*([A-Za-z0-9]+:[0-9A-Fa-f]+)")
+
+
+def _note_hashes(line: str, locked: LockedFiles) -> None:
+    """A requirement line's --hash options, under its name (and its pinned
+    version, if it has one)."""
+    hashes = _HASH_OPTION.findall(line)
+    requirement = _PINNED.match(line)
+    if hashes and requirement:
+        name, version = requirement.groups()
+        locked.setdefault(site_packages.normalized_name(name), []).extend(LockedFile(each, version) for each in hashes)

@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from . import app_files, bundled_pip, errors, output, python_version, uv
+from . import app_files, bundled_pip, errors, output, python_version, site_packages, uv
+from .build import Build
 from .commands import run_streamed
 from .environment import FORCED, PREPEND, Variable
-from .package_manager import Dependencies, InstallContext, PackageManager
+from .package_manager import Dependencies, InstallContext, LockedFile, LockedFiles, PackageManager
 from .python_version import VersionSources
 from .tool_layer import ToolLayer
 
@@ -79,6 +80,20 @@ class Pipenv(PackageManager):
         result = run_streamed(command, env, cwd=context.build_dir)
         if not result.ok:
             raise self.install_failed(result, shown)
+
+    def locked_files(self, build: Build) -> LockedFiles:
+        """Each package's "hashes" (of all its release's files, not saying
+        which is which) and "version": "==X", in the sections installed."""
+        lock = read_lock(build.app_dir)
+        found: LockedFiles = {}
+        for section in _PACKAGE_SECTIONS if build.install_test else ("default",):
+            for name, spec in lock.get(section, {}).items():
+                version, hashes = spec.get("version"), spec.get("hashes")
+                pinned = version.lstrip("=") if isinstance(version, str) and version.startswith("==") else None
+                found.setdefault(site_packages.normalized_name(name), []).extend(
+                    LockedFile(each, pinned) for each in (hashes if isinstance(hashes, list) else [])
+                    if isinstance(each, str))
+        return found
 
 
 def python_version_from_lock(build_dir: Path) -> Optional[str]:

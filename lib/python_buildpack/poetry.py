@@ -8,12 +8,12 @@ Poetry's own), without the dev groups.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import bundled_pip, output, pyproject, python_range, uv
 from .commands import run_streamed
 from .environment import PREPEND, Variable
-from .package_manager import InstallContext, LockfileSync
+from .package_manager import InstallContext, LockfileSync, file_entry
 from .python_range import PythonRange
 from .tool_layer import ToolLayer
 
@@ -57,6 +57,12 @@ class Poetry(LockfileSync):
 
     def prefetch_tool(self, context: InstallContext) -> None:
         uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
+
+    def package_files(self, package: dict[str, Any]) -> list[tuple[str, str]]:
+        """files = [{file = "flask-3.1.3-py3-none-any.whl", hash = "sha256:..."}, ...]"""
+        files = package.get("files")
+        found = [file_entry(entry, ("file",)) for entry in files] if isinstance(files, list) else []
+        return [each for each in found if each]
 
     def install_tool(self, context: InstallContext) -> None:
         root = context.build.cache.tool_dir(TOOL_DIR)

@@ -71,6 +71,13 @@ def _parse(path: Path) -> dict[str, Any]:
         raise errors.pyproject_invalid(f"isn't valid TOML: {error}") from None
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """Another of the app's TOML files (a lockfile), with the same parser:
+    ValueError if it isn't TOML; an error naming it if it can't be read or
+    isn't UTF-8."""
+    return tomllib.loads(app_files.read_text(path))
+
+
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key)
     return value if isinstance(value, dict) else {}

@@ -3,6 +3,7 @@ read from its site-packages without running its Python."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -32,3 +33,10 @@ def python_version(prefix: Path) -> Optional[tuple[int, int]]:
         if major.isdigit() and minor.isdigit():
             return int(major), int(minor)
     return None
+
+
+def normalized_name(name: str) -> str:
+    """A distribution's name as installers compare names (PEP 503): "Flask",
+    "zope.interface" and "typing_extensions" are "flask", "zope-interface"
+    and "typing-extensions"."""
+    return re.sub(r"[-_.]+", "-", name).lower()

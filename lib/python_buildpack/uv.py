@@ -15,14 +15,14 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import bundled_pip, errors, output, pyproject, python_version, uv_download
 from .build import Build
 from .commands import CommandResult, run_streamed
 from .download import Timeouts
 from .environment import PREPEND, Variable
-from .package_manager import InstallContext, LockfileSync
+from .package_manager import InstallContext, LockfileSync, file_entry
 from .python_range import PythonRange
 from .python_version import RequestedVersion
 from .tool_layer import ToolLayer
@@ -63,6 +63,15 @@ class Uv(LockfileSync):
 
     def prefetch_tool(self, context: InstallContext) -> None:
         prefetch(context)
+
+    def package_files(self, package: dict[str, Any]) -> list[tuple[str, str]]:
+        """sdist = {url = ".../flask-3.1.3.tar.gz", hash = "sha256:..."} and
+        wheels = [{url = ..., hash = ...}, ...]; a local file has a path or a
+        filename instead of the url."""
+        wheels = package.get("wheels")
+        entries = [package.get("sdist"), *(wheels if isinstance(wheels, list) else [])]
+        found = [file_entry(entry, ("filename", "url", "path")) for entry in entries]
+        return [each for each in found if each]
 
     def install_tool(self, context: InstallContext) -> None:
         ensure_uv(context)

@@ -12,7 +12,8 @@ from python_buildpack import app_files
 from python_buildpack.cache import DependenciesKey
 from python_buildpack.commands import CommandResult
 from python_buildpack.errors import BuildError
-from python_buildpack.package_manager import Dependencies, LockfileSync, PackageManager
+from python_buildpack import package_manager
+from python_buildpack.package_manager import Dependencies, LockedFile, LockfileSync, PackageManager
 from python_buildpack.python_version import RequestedVersion, VersionSources
 from conftest import fake_install, make_context, pep440
 
@@ -128,3 +129,30 @@ def test_install_context(tmp_path):
     assert context.pip_settings == {"PIP_INDEX_URL": "https://private/simple"}
     assert context.pip_cache_dir == context.build.cache.pip_dir  # kept in the build cache, not the slug
     assert context.pip_cache_dir.is_relative_to(tmp_path / "cache")
+
+
+class Locked(Synced):
+    def package_files(self, package):
+        files = [package_manager.file_entry(entry, ("file", "url")) for entry in package.get("files", [])]
+        return [each for each in files if each]
+
+
+def test_a_managers_files_pin_no_hashes_by_default(tmp_path):
+    assert Tool().locked_files(make_build(tmp_path)) == {}
+
+
+def test_a_toml_lockfiles_files_by_package(tmp_path):
+    build = make_build(tmp_path)
+    (build.app_dir / "synced.lock").write_text(
+        '[[package]]\nname = "Typing_Extensions"\nversion = "4.15.0"\nfiles = [\n'
+        '  {file = "typing_extensions-4.15.0-py3-none-any.whl", hash = "sha256:aa"},\n'
+        '  {url = "https://files.example.com/p/typing_extensions-4.15.0%2Bx.tar.gz?x=1#y", hash = "sha256:bb"},\n'
+        '  {url = "https://files.example.com/no-hash.tar.gz"}, "not a table",\n]\n'
+        '[[package]]\nversion = "1"\n\n[[package]]\nname = "no-version"\n')
+    assert Locked().locked_files(build) == {
+        "typing-extensions": [
+            LockedFile("sha256:aa", "4.15.0", "typing_extensions-4.15.0-py3-none-any.whl"),
+            LockedFile("sha256:bb", "4.15.0", "typing_extensions-4.15.0+x.tar.gz"),
+        ],
+        "no-version": [],
+    }

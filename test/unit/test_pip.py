@@ -6,6 +6,8 @@ import pytest
 
 from python_buildpack import pip
 from python_buildpack.errors import BuildError
+from python_buildpack.package_manager import LockedFile
+from python_buildpack.pip import Pip
 from conftest import POETRY_PYPROJECT, fake_install, make_context, uv_installed
 
 
@@ -294,3 +296,17 @@ def test_a_local_find_links_in_an_included_file_is_installed_with_pip(tmp_path, 
     (context.build_dir / "base.txt").write_text("--find-links ./wheels\nsix\n")
     installer, why = pip.choose_installer(context.build)
     assert installer == "pip" and "base.txt has a --find-links to a local directory" in why
+
+
+def test_the_hashes_of_each_requirement(tmp_path):
+    build = make_context(tmp_path, fake_install(tmp_path)).build
+    (build.app_dir / "requirements.txt").write_text(
+        "# a comment --hash=sha256:00\nRequests[socks] == 2.32.5 ; python_version >= '3.9' \\\n"
+        "    --hash=sha256:AA --hash sha256:bb  # why\n"
+        "typing_extensions --hash=sha256:cc\n-c constraints.txt\nsix==1.17.0\n--hash=sha256:dd\n")
+    (build.app_dir / "constraints.txt").write_text("idna===3.10 --hash=sha384:ee\n")
+    assert Pip().locked_files(build) == {
+        "requests": [LockedFile("sha256:AA", "2.32.5"), LockedFile("sha256:bb", "2.32.5")],
+        "typing-extensions": [LockedFile("sha256:cc")],
+        "idna": [LockedFile("sha384:ee", "3.10")],
+    }

@@ -79,3 +79,14 @@ def test_pyproject_that_cant_be_read(tmp_path, monkeypatch):
         pyproject.read(tmp_path)
     assert error.value.id == "pyproject-toml::invalid"
     assert "can't be read (Permission denied)" in error.value.body
+
+
+def test_read_toml(tmp_path):
+    (tmp_path / "uv.lock").write_text('version = 1\n[[package]]\nname = "flask"\n')
+    assert pyproject.read_toml(tmp_path / "uv.lock") == {"version": 1, "package": [{"name": "flask"}]}
+    (tmp_path / "uv.lock").write_text("not = [toml")
+    with pytest.raises(ValueError):
+        pyproject.read_toml(tmp_path / "uv.lock")
+    (tmp_path / "uv.lock").write_bytes(b"name = '\xff'\n")
+    with pytest.raises(BuildError):
+        pyproject.read_toml(tmp_path / "uv.lock")

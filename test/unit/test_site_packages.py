@@ -35,3 +35,9 @@ def test_python_version(tmp_path):
     assert site_packages.python_version(tmp_path) is None
     (tmp_path / "lib" / "python3.13" / "site-packages").mkdir()
     assert site_packages.python_version(tmp_path) == (3, 13)
+
+
+def test_normalized_name():
+    assert [site_packages.normalized_name(name) for name in ("Flask", "zope.interface", "typing_extensions",
+                                                             "Foo__Bar-.baz")] == [
+        "flask", "zope-interface", "typing-extensions", "foo-bar-baz"]
