@@ -1,5 +1,5 @@
 """What a package manager must provide: the interface each manager module
-(pip.py, pipenv.py, poetry.py, uv.py) implements. Which managers there are,
+(pip.py, pipenv.py, poetry.py, uv.py, pdm.py) implements. Which managers there are,
 and choosing the app's, is managers.py.
 
 A manager owns every rule that depends on it: where the Python version may
@@ -85,7 +85,7 @@ class PackageManager:
     outdated_markers: tuple[str, ...] = ()
     lock_command: str = ""
     # Whether the tool refuses a Python that pyproject.toml's range doesn't
-    # allow (Poetry, uv): the build checks the chosen version first, with a
+    # allow (Poetry, uv, PDM): the build checks the chosen version first, with a
     # clearer message.
     enforces_python_range: bool = False
 
@@ -159,7 +159,7 @@ class PackageManager:
 
 
 class LockfileSync(PackageManager):
-    """A manager that syncs the install to its lockfile (Poetry, uv): it
+    """A manager that syncs the install to its lockfile (Poetry, uv, PDM): it
     removes what the lock no longer has, so a changed lock keeps the cache."""
 
     syncs = True
