@@ -1,8 +1,9 @@
 """PDM: `pdm sync --prod` from pdm.lock into the app's Python.
 
 PDM lives in a virtual environment in the build cache, not in the slug
-(like Poetry), with the dependency versions its release was tested with
-(its `locked` extra: PDM breaks with some newer httpx and hishel releases).
+(like Poetry), with the versions of its dependencies its release was tested
+with (its `locked` extra): a new release of one of them (httpx, hishel)
+can't break the build.
 
 The app's dependencies go into .heroku/python itself. A PDM project
 installs into a virtualenv, or into __pypackages__ when told not to use one;

@@ -80,4 +80,3 @@ class Poetry(LockfileSync):
         )
         if not result.ok:
             raise self.install_failed(result, shown)
-
