@@ -158,11 +158,12 @@ def test_poetry_python_dependency_chooses_the_version(herokuish, fixture_app, ru
     assert herokuish.fetch("/").text.startswith("Hello from a poetry app on Python 3.12")
 
 
-def test_a_python_version_the_project_does_not_allow(herokuish, fixture_app):
+@pytest.mark.parametrize("manager", ["uv", "pdm"])
+def test_a_python_version_the_project_does_not_allow(herokuish, fixture_app, manager):
     # The package manager's Python rules, end to end; each rule's cases, and
     # each way the files can be wrong, are unit tests (test_python_choice.py,
     # test_python_version.py, test_python_range.py, test_pyproject.py,
-    # test_pipenv.py, test_managers.py).
-    result = failed(herokuish.build(fixture_app("uv_app", {".python-version": "3.11\n"})),
+    # test_pipenv.py, test_pdm.py, test_managers.py).
+    result = failed(herokuish.build(fixture_app(f"{manager}_app", {".python-version": "3.11\n"})),
                     "pyproject-toml::python-version-conflict")
-    assert "requires-python" in result.stderr and "uv lock" in result.stderr
+    assert "requires-python" in result.stderr and f"{manager} lock" in result.stderr
