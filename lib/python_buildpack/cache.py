@@ -8,8 +8,8 @@ Layout inside CACHE_DIR (shared with other buildpacks, so namespaced):
         python-version  the last successful build's Python version (sticky)
         python/         the install, i.e. BUILD_DIR/.heroku/python
         pip/            pip's download and wheel cache
-        poetry/, uv/    the Poetry and uv tools (never in the slug)
-        poetry-cache/, uv-cache/   their download caches
+        poetry/, uv/, pdm/    the Poetry, uv and PDM tools (never in the slug)
+        poetry-cache/, uv-cache/, pdm-cache/   their download caches
 
 The install is reused only when everything in `CacheKey` is unchanged and
 it still has the files metadata.json counted when it was saved; a missing
@@ -95,7 +95,7 @@ class DependenciesKey:
     """What the installed dependencies were installed from and with.
 
     `syncs`: the package manager removes what its files no longer list
-    (Poetry, uv), so a changed file keeps the install and the tool brings it
+    (Poetry, uv, PDM), so a changed file keeps the install and the tool brings it
     up to date; pip and Pipenv can't, so a change discards it. `file_name`
     names the file in the build log. Neither is part of the key.
     """
@@ -128,7 +128,7 @@ class DependenciesKey:
         """Why the dependencies must be installed afresh, into the install
         reset to its base (install_base.py): another installer, or changed
         files for a manager that can't remove what they no longer list.
-        (Poetry and uv sync the install to the changed lockfile instead.)"""
+        (Poetry, uv and PDM sync the install to the changed lockfile instead.)"""
         reasons = []
         if old.installer != self.installer:
             reasons.append(f"The installer has changed from {old.installer} to {self.installer}")

@@ -52,8 +52,8 @@ class ToolSetting:
 # can't move the install: PYTHON* (never reach the build's tools, see
 # python_location), PIP_CACHE_DIR, UV_CACHE_DIR, POETRY_CACHE_DIR (the build
 # passes its own), UV_SYSTEM_PYTHON (the build's `uv pip install` runs
-# name the app's Python with --python, which it can't override) and PDM_*
-# (the buildpack doesn't run PDM).
+# name the app's Python with --python, which it can't override), PDM_CACHE_DIR
+# and PDM_USE_UV (the build passes its own).
 TOOL_SETTINGS: dict[str, ToolSetting] = {
     "PIP_TARGET": ToolSetting(IGNORED, "pip would install into that directory, not the app's Python"),
     "PIP_PREFIX": ToolSetting(IGNORED, "pip would install under that prefix, not the app's Python"),
@@ -78,12 +78,17 @@ TOOL_SETTINGS: dict[str, ToolSetting] = {
     "PIPENV_IGNORE_VIRTUALENVS": ToolSetting(IGNORED, "Pipenv would not install into the app's Python"),
     "PIPENV_PYTHON": ToolSetting(IGNORED, "Pipenv would use another Python than the app's"),
     "PIPENV_PIPFILE": ToolSetting(REFUSED, "Pipenv would install from that Pipfile, not the app's Pipfile.lock"),
-    # PDM (its apps are coming): settings that pick its Python or a virtualenv.
+    # PDM: the build names the app's Python (PDM_PYTHON) and installs into it
+    # in PDM's global mode; these would pick another Python or a virtualenv.
     "PDM_PYTHON": ToolSetting(IGNORED, "PDM would install into that Python, not the app's"),
+    "PDM_IGNORE_SAVED_PYTHON": ToolSetting(
+        IGNORED, "PDM would look for another Python than the app's, and install into it"),
+    "PDM_IN_VENV": ToolSetting(IGNORED, "PDM would install into that virtualenv, not the app's Python"),
     "PDM_USE_VENV": ToolSetting(IGNORED, "PDM would install into a virtualenv, not the app's Python"),
     "PDM_VENV_IN_PROJECT": ToolSetting(IGNORED, "PDM would make a virtualenv in the app's source, not use the app's Python"),
-    "PDM_IGNORE_SAVED_PYTHON": ToolSetting(IGNORED, "PDM would look for another Python than the app's"),
     "PDM_IGNORE_ACTIVE_VENV": ToolSetting(IGNORED, "PDM would look for another Python than the app's"),
+    "PDM_PROJECT": ToolSetting(REFUSED, "PDM would install the project in that directory, not the app's pdm.lock"),
+    "PDM_LOCKFILE": ToolSetting(REFUSED, "PDM would install from that lockfile, not the app's pdm.lock"),
 }
 
 

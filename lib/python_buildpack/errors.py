@@ -381,8 +381,8 @@ Use a constraint Poetry reads, such as "^3.12", "3.12.*" or ">=3.12,<3.15",
 then run 'poetry lock' and commit both files."""
     else:
         fix = """\
-Use a PEP 440 version range, as uv and pip read it, such as ">=3.12" or
-"==3.13.*", or pin the version in a .python-version file."""
+Use a PEP 440 version range, as uv, PDM and pip read it, such as ">=3.12"
+or "==3.13.*", or pin the version in a .python-version file."""
     return BuildError(
         "pyproject-toml::invalid-python-range",
         f"Invalid {key} in {file}.",
@@ -826,7 +826,8 @@ Error: This app doesn't look like a Python app.
 
 The Python buildpack looks for a Python project file in the app's root
 directory, such as requirements.txt, .python-version, pyproject.toml,
-Pipfile.lock, poetry.lock, uv.lock, setup.py or manage.py, and found none.
+Pipfile.lock, poetry.lock, uv.lock, pdm.lock, setup.py or manage.py, and
+found none.
 The root directory holds:
 {listing}
 
@@ -900,15 +901,17 @@ def pyproject_without_lock(tool: Optional[str]) -> BuildError:
     how = {
         "poetry": "This looks like a Poetry project: run 'poetry lock' and commit poetry.lock.",
         "uv": "This looks like a uv project: run 'uv lock' and commit uv.lock.",
+        "pdm": "This looks like a PDM project: run 'pdm lock' and commit pdm.lock.",
     }.get(tool or "", """\
-Run 'uv lock' (uv) or 'poetry lock' (Poetry) and commit the lockfile, or list
-the dependencies in a requirements.txt ('-e .' installs the project itself).""")
+Run 'uv lock' (uv), 'poetry lock' (Poetry) or 'pdm lock' (PDM) and commit the
+lockfile, or list the dependencies in a requirements.txt ('-e .' installs the
+project itself).""")
     return BuildError(
         "package-manager::pyproject-missing-lockfile",
         "The app has a pyproject.toml but no lockfile.",
         f"""\
-The buildpack installs dependencies from a lockfile (uv.lock, poetry.lock or
-Pipfile.lock) or from requirements.txt, and found none of them.
+The buildpack installs dependencies from a lockfile (uv.lock, poetry.lock,
+pdm.lock or Pipfile.lock) or from requirements.txt, and found none of them.
 
 {how}""",
         detail=tool or "",
@@ -1033,6 +1036,21 @@ the buildpack installs the same Python that uv locked the project for.
 
 Run 'uv python pin {major}' in the app's root directory (name only the major
 version, so builds get its newest patch), then commit .python-version.""",
+    )
+
+
+def pdm_install_cache(file_name: str) -> BuildError:
+    return BuildError(
+        "pdm::install-cache",
+        f"{file_name} turns on PDM's install cache.",
+        f"""\
+The app's {file_name} sets PDM's install.cache setting. With it, PDM installs
+links to the packages in its cache instead of the packages themselves, and
+that cache is in the build cache, outside the app: the app would find none of
+its dependencies when it runs.
+
+Remove the setting from {file_name}, or set it to false, and commit.""",
+        detail=file_name,
     )
 
 
@@ -1189,6 +1207,7 @@ def _dependency_file(tool: str) -> str:
         "Pipenv": "the Pipfile (then run 'pipenv lock')",
         "Poetry": "pyproject.toml (then run 'poetry lock')",
         "uv": "pyproject.toml (then run 'uv lock')",
+        "PDM": "pyproject.toml (then run 'pdm lock')",
     }.get(tool, "the app's dependency file")
 
 

@@ -1,6 +1,6 @@
 """Known causes of failed dependency installs, told apart by the tool's output.
 
-One table for every package manager (pip, Pipenv, Poetry, uv): when an
+One table for every package manager (pip, Pipenv, Poetry, uv, PDM): when an
 install fails and its output holds one of these phrases (any case, however
 the tool wrapped the line), the error says what that cause is and how to fix
 it, instead of the generic "the output above says why". The first match wins,

@@ -11,13 +11,14 @@ from typing import Optional
 
 from . import app_files, errors, pyproject
 from .package_manager import PackageManager
+from .pdm import Pdm
 from .pip import Pip
 from .pipenv import Pipenv
 from .poetry import Poetry
 from .uv import Uv
 
 # In the order they are listed to users.
-MANAGERS: tuple[type[PackageManager], ...] = (Pipenv, Pip, Poetry, Uv)
+MANAGERS: tuple[type[PackageManager], ...] = (Pipenv, Pip, Poetry, Uv, Pdm)
 
 
 def detect(build_dir: Path) -> PackageManager:
@@ -46,12 +47,13 @@ def unused_cache_dirs(manager: PackageManager) -> tuple[str, ...]:
 
 
 def _pyproject_tool(build_dir: Path) -> Optional[str]:
-    """The manager whose settings pyproject.toml has ('poetry', 'uv'), if any."""
+    """The manager whose settings pyproject.toml has ('poetry', 'uv', 'pdm'), if any."""
     try:
         text = (build_dir / pyproject.FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    for manager in MANAGERS:
-        if any(marker in text for marker in manager.pyproject_markers):
-            return manager.name
-    return None
+    found = [manager for manager in MANAGERS if any(marker in text for marker in manager.pyproject_markers)]
+    # A tool's own [tool.<name>] table says more than a table several tools
+    # read ([dependency-groups]: uv's and PDM's).
+    own = [manager for manager in found if f"[tool.{manager.name}" in text]
+    return (own or found)[0].name if found else None

@@ -1,5 +1,5 @@
 """What a package manager must provide: the interface each manager module
-(pip.py, pipenv.py, poetry.py, uv.py) implements. Which managers there are,
+(pip.py, pipenv.py, poetry.py, uv.py, pdm.py) implements. Which managers there are,
 and choosing the app's, is managers.py.
 
 A manager owns every rule that depends on it: where the Python version may
@@ -103,7 +103,7 @@ class PackageManager:
     outdated_markers: tuple[str, ...] = ()
     lock_command: str = ""
     # Whether the tool refuses a Python that pyproject.toml's range doesn't
-    # allow (Poetry, uv): the build checks the chosen version first, with a
+    # allow (Poetry, uv, PDM): the build checks the chosen version first, with a
     # clearer message.
     enforces_python_range: bool = False
 
@@ -186,7 +186,7 @@ class PackageManager:
 
 
 class LockfileSync(PackageManager):
-    """A manager that syncs the install to its lockfile (Poetry, uv): it
+    """A manager that syncs the install to its lockfile (Poetry, uv, PDM): it
     removes what the lock no longer has, so a changed lock keeps the cache."""
 
     syncs = True
@@ -229,6 +229,14 @@ def _lock_packages(path: Path) -> list[dict[str, Any]]:
     """A TOML lockfile's [[package]] tables (poetry.lock, uv.lock)."""
     packages = pyproject.read_toml(path).get("package", [])
     return [package for package in packages if isinstance(package, dict)] if isinstance(packages, list) else []
+
+
+def files_table(package: dict[str, Any]) -> list[tuple[str, str]]:
+    """poetry.lock's and pdm.lock's way: files = [{file = "flask-3.1.3-py3-none-any.whl",
+    hash = "sha256:..."}, ...]"""
+    files = package.get("files")
+    found = [file_entry(entry, ("file",)) for entry in files] if isinstance(files, list) else []
+    return [each for each in found if each]
 
 
 def file_entry(entry: Any, name_keys: tuple[str, ...]) -> Optional[tuple[str, str]]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from . import bundled_pip, output, pyproject, python_range, uv
+from . import output, pyproject, python_range, uv
 from .commands import run_streamed
 from .environment import PREPEND, Variable
-from .package_manager import InstallContext, LockfileSync, file_entry
+from .package_manager import InstallContext, LockfileSync, files_table
 from .python_range import PythonRange
-from .tool_layer import ToolLayer
 
 INDEX_SETTINGS = r"POETRY_(HTTP_BASIC_.+_(USERNAME|PASSWORD)|REPOSITORIES_.+|PYPI_TOKEN_.+|CERTIFICATES_.+)"
 TOOL_DIR = "poetry"
@@ -59,20 +58,10 @@ class Poetry(LockfileSync):
         uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
 
     def package_files(self, package: dict[str, Any]) -> list[tuple[str, str]]:
-        """files = [{file = "flask-3.1.3-py3-none-any.whl", hash = "sha256:..."}, ...]"""
-        files = package.get("files")
-        found = [file_entry(entry, ("file",)) for entry in files] if isinstance(files, list) else []
-        return [each for each in found if each]
+        return files_table(package)
 
     def install_tool(self, context: InstallContext) -> None:
-        root = context.build.cache.tool_dir(TOOL_DIR)
-        layer = ToolLayer(
-            self.name, self.label, self.version, root, site_packages="venv/lib/python3*/site-packages",
-            # Its venv runs on the app's Python, so it is only reused with it.
-            runs_on=f"{context.location.home} {_python_id(context)}",
-        )
-        layer.ensure(lambda: uv.install_in_venv(context, root / "venv", f"poetry=={self.version}").ok)
-        bundled_pip.write_launcher(root / "bin" / "poetry", "../venv/bin/poetry")
+        uv.install_cached_tool(context, TOOL_DIR, self.label, self.version, f"poetry=={self.version}")
 
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:
         # Poetry stays out of the slug: for the build and later buildpacks only.
@@ -97,9 +86,3 @@ class Poetry(LockfileSync):
         )
         if not result.ok:
             raise self.install_failed(result, shown)
-
-
-def _python_id(context: InstallContext) -> str:
-    """The runtime's stdlib directory name, such as python3.12."""
-    stdlib = sorted(context.location.install_dir.glob("lib/python3*/os.py"))
-    return stdlib[0].parent.name if stdlib else "unknown"

@@ -7,6 +7,7 @@ reads the file the same way, and as strictly as the package managers do.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -28,6 +29,10 @@ class Pyproject:
     has_build_system: bool  # uv installs such a project itself
     poetry_package_mode: bool  # Poetry installs the project itself unless false
     poetry_python: Optional[str] = None  # [tool.poetry.dependencies] python
+    pdm_distribution: bool = False  # PDM installs the project itself
+    # The environment variables [[tool.pdm.source]] URLs name (`${NAME}`,
+    # credentials of a private index): PDM reads them when it installs.
+    pdm_source_variables: tuple[str, ...] = ()
 
 
 def read(build_dir: Path) -> Optional[Pyproject]:
@@ -41,12 +46,36 @@ def _read(path: Path) -> Pyproject:
     data = _parse(path)
     project = _table(data, "project")
     poetry = _table(_table(data, "tool"), "poetry")
+    pdm = _table(_table(data, "tool"), "pdm")
     return Pyproject(
         requires_python=_string(project.get("requires-python"), "[project] requires-python", ">=3.12"),
         has_build_system="build-system" in data,
         poetry_package_mode=poetry.get("package-mode", True) is not False,
         poetry_python=_string(_table(poetry, "dependencies").get("python"), "[tool.poetry.dependencies] python", "^3.12"),
+        pdm_distribution=_pdm_distribution(project, pdm),
+        pdm_source_variables=_pdm_source_variables(pdm),
     )
+
+
+def _pdm_distribution(project: dict[str, Any], pdm: dict[str, Any]) -> bool:
+    """Whether PDM installs the project itself, as PDM decides it
+    (Project.is_distribution): a named project, unless [tool.pdm] says
+    package-type = "application" or distribution = false."""
+    if not project.get("name"):
+        return False
+    if "package-type" in pdm:
+        return bool(pdm["package-type"] == "library")
+    return bool(pdm.get("distribution", True))
+
+
+# PDM expands `${NAME}` in a source's URL, and only that form.
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _pdm_source_variables(pdm: dict[str, Any]) -> tuple[str, ...]:
+    sources = pdm.get("source")
+    urls = [source.get("url") for source in sources if isinstance(source, dict)] if isinstance(sources, list) else []
+    return tuple(sorted({name for url in urls if isinstance(url, str) for name in _VARIABLE.findall(url)}))
 
 
 def _parse(path: Path) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The Python versions a project allows, from pyproject.toml.
 
 Each package manager reads its own keys in its own syntax (see
-PackageManager.python_ranges): PEP 440 `requires-python` for pip, Pipenv and
-uv; Poetry's constraint syntax for Poetry, in `requires-python` and in
+PackageManager.python_ranges): PEP 440 `requires-python` for pip, Pipenv,
+uv and PDM; Poetry's constraint syntax for Poetry, in `requires-python` and in
 `[tool.poetry.dependencies] python`.
 """
 

@@ -248,9 +248,30 @@ def pip_environment(context: InstallContext) -> dict[str, str]:
     return {**context.env, **uv_settings(context), **index_settings_from_pip(context.pip_settings)}
 
 
+def install_cached_tool(context: InstallContext, name: str, label: str, version: str, requirement: str) -> None:
+    """A tool in a venv of its own in the build cache, never in the slug
+    (Poetry, PDM), at `version` (`requirement` installs it). `name` is its
+    distribution, its script, and its directory in the cache, where
+    bin/<name> launches it."""
+    root = context.build.cache.tool_dir(name)
+    layer = ToolLayer(
+        name, label, version, root, site_packages="venv/lib/python3*/site-packages",
+        # Its venv runs on the app's Python, so it is only reused with it.
+        runs_on=f"{context.location.home} {_python_id(context)}",
+    )
+    layer.ensure(lambda: install_in_venv(context, root / "venv", requirement).ok)
+    bundled_pip.write_launcher(root / "bin" / name, f"../venv/bin/{name}")
+
+
+def _python_id(context: InstallContext) -> str:
+    """The runtime's stdlib directory name, such as python3.12."""
+    stdlib = sorted(context.location.install_dir.glob("lib/python3*/os.py"))
+    return stdlib[0].parent.name if stdlib else "unknown"
+
+
 def install_in_venv(context: InstallContext, venv: Path, requirement: str) -> CommandResult:
     """A virtual environment of the app's Python holding one tool (Pipenv,
-    Poetry), made by the app's Python (a venv names the Python it was made
+    Poetry, PDM), made by the app's Python (a venv names the Python it was made
     with, here the /app path: uv would name the build dir's) and filled by uv."""
     created = run_streamed([str(context.location.python), "-m", "venv", "--without-pip", str(venv)],
                            context.env, quiet=True)

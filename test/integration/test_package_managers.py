@@ -1,4 +1,4 @@
-"""Pipenv, Poetry and uv apps, with lockfiles made by the real tools, built
+"""Pipenv, Poetry, uv and PDM apps, with lockfiles made by the real tools, built
 and booted like pip apps; each real tool's out-of-date lockfile, and one
 Python version the project doesn't allow (the other ways the files can be
 wrong are unit tests)."""
@@ -11,12 +11,15 @@ import pytest
 
 from test_builds import failed, ok
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOOLS = {
     "pipenv": ("Pipenv", "Pipfile.lock", "pipenv install --deploy"),
     "poetry": ("Poetry", "poetry.lock", "poetry sync --only main"),
     "uv": ("uv", "uv.lock", "uv sync --locked --no-default-groups"),
+    "pdm": ("PDM", "pdm.lock", "pdm sync --prod"),
 }
-OUTDATED_LOCKFILE = {"pipenv": "pipfile-lock::outdated", "poetry": "poetry-lock::outdated", "uv": "uv-lock::outdated"}
+OUTDATED_LOCKFILE = {"pipenv": "pipfile-lock::outdated", "poetry": "poetry-lock::outdated", "uv": "uv-lock::outdated",
+                     "pdm": "pdm-lock::outdated"}
 
 
 @pytest.mark.parametrize("manager", sorted(TOOLS))
@@ -40,18 +43,44 @@ def test_app_builds_caches_and_serves(herokuish, fixture_app, manager, runtime_a
     response = herokuish.fetch("/")
     assert response.text == f"Hello from a {manager} app on Python 3.12, without dev dependencies"
 
-    # Pipenv stays in the slug (for `pipenv run`); Poetry and uv don't.
+    # Pipenv stays in the slug (for `pipenv run`); Poetry, uv and PDM don't.
     check = herokuish.run_in_app(f"command -v {manager} || echo none")
     expected = "/app/.heroku/python/pipenv/bin/pipenv" if manager == "pipenv" else "none"
     assert check.stdout.strip() == expected, check.output
 
 
-@pytest.mark.parametrize("manager", ["poetry", "uv"])
+@pytest.mark.parametrize("manager", ["poetry", "uv", "pdm"])
 def test_later_buildpacks_get_the_tool(herokuish, fixture_app, manager):
     outcome = herokuish.build(fixture_app(f"{manager}_app"), later_buildpack=f"{manager} --version; python -c 'import flask'")
     ok(outcome)
     assert outcome.later_buildpack.returncode == 0, outcome.later_buildpack.output
     assert outcome.later_buildpack.stdout.lower().startswith(manager)
+
+
+def test_pdm_test_build_adds_the_dev_groups(herokuish, fixture_app):
+    source = fixture_app("pdm_app", {"tests/test_app.py": "from app import app\n\n\ndef test_index():\n"
+                                     "    assert b'pdm app' in app.test_client().get('/').data\n"})
+    outcome, tests = herokuish.test(source)
+    assert "-----> Installing dependencies using 'pdm sync'" in ok(outcome).stdout
+    assert tests.returncode == 0 and "1 passed" in tests.stdout, tests.output
+    # The production build of the same app, on the same cache, leaves them out again.
+    log = ok(herokuish.build(source)).stdout
+    assert "-----> Installing dependencies using 'pdm sync --prod'" in log and "Remove pytest" in log
+    assert herokuish.fetch("/").text.endswith("without dev dependencies")
+
+
+def test_pdm_installs_the_project_itself(herokuish, fixture_app):
+    # A distribution (no `distribution = false`, the lockfile unchanged): PDM
+    # installs it on every build, as a wheel, so nothing names the build dir.
+    pyproject = (FIXTURES / "pdm_app" / "pyproject.toml").read_text().replace("distribution = false\n", "") + (
+        '\n[build-system]\nrequires = ["pdm-backend"]\nbuild-backend = "pdm.backend"\n')
+    source = fixture_app("pdm_app", {"pyproject.toml": pyproject, "src/pdm_app/__init__.py": "GREETING = 'hi'\n"})
+    ok(herokuish.build(source))
+    log = ok(herokuish.build(source)).stdout
+    assert "The install runs again since PDM installs the project itself" in log
+    result = herokuish.run_in_app("python -c 'import pdm_app; print(pdm_app.__file__, pdm_app.GREETING)'")
+    assert result.stdout == "/app/.heroku/python/lib/python3.12/site-packages/pdm_app/__init__.py hi\n", result.output
+    assert herokuish.fetch("/").text.startswith("Hello from a pdm app")
 
 
 @pytest.mark.parametrize("manager, change", [
@@ -61,6 +90,8 @@ def test_later_buildpacks_get_the_tool(herokuish, fixture_app, manager):
                 "[[tool.poetry.source]]\nname = 'pypi-simple'\nurl = 'https://pypi.org/simple/'\npriority = 'primary'\n"}),
     ("uv", {"pyproject.toml": "[project]\nname = 'uv-app'\nversion = '0.1.0'\nrequires-python = '>=3.12'\n"
             "dependencies = ['flask==3.1.3', 'requests']\n"}),
+    ("pdm", {"pyproject.toml": "[project]\nname = 'pdm-app'\nversion = '0.1.0'\nrequires-python = '>=3.12'\n"
+             "dependencies = ['flask==3.1.3', 'requests']\n\n[tool.pdm]\ndistribution = false\n"}),
 ])
 def test_lockfile_out_of_date(herokuish, fixture_app, manager, change):
     # Each real tool's own words for it (test_managers.py has them as text).
@@ -102,7 +133,7 @@ def test_requires_python_keeps_the_last_builds_major(herokuish, fixture_app, run
 
 
 # The Poetry fixture's pyproject.toml with a Poetry 1 style python dependency.
-POETRY_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "poetry_app"
+POETRY_FIXTURE = FIXTURES / "poetry_app"
 POETRY_PYTHON_KEY = (POETRY_FIXTURE / "pyproject.toml").read_text() + (
     "\n[tool.poetry.dependencies]\npython = '{}'\n"
 )
@@ -127,11 +158,12 @@ def test_poetry_python_dependency_chooses_the_version(herokuish, fixture_app, ru
     assert herokuish.fetch("/").text.startswith("Hello from a poetry app on Python 3.12")
 
 
-def test_a_python_version_the_project_does_not_allow(herokuish, fixture_app):
+@pytest.mark.parametrize("manager", ["uv", "pdm"])
+def test_a_python_version_the_project_does_not_allow(herokuish, fixture_app, manager):
     # The package manager's Python rules, end to end; each rule's cases, and
     # each way the files can be wrong, are unit tests (test_python_choice.py,
     # test_python_version.py, test_python_range.py, test_pyproject.py,
-    # test_pipenv.py, test_managers.py).
-    result = failed(herokuish.build(fixture_app("uv_app", {".python-version": "3.11\n"})),
+    # test_pipenv.py, test_pdm.py, test_managers.py).
+    result = failed(herokuish.build(fixture_app(f"{manager}_app", {".python-version": "3.11\n"})),
                     "pyproject-toml::python-version-conflict")
-    assert "requires-python" in result.stderr and "uv lock" in result.stderr
+    assert "requires-python" in result.stderr and f"{manager} lock" in result.stderr

@@ -186,9 +186,9 @@ def test_switching_managers_drops_the_old_tools(dirs):
     cache = saved(dirs)
     for name in ("pip", "uv", "uv-cache", "poetry", "poetry-cache"):
         (cache.root / name).mkdir()
-    assert managers.unused_cache_dirs(Poetry()) == ()  # Poetry is installed with uv
+    assert managers.unused_cache_dirs(Poetry()) == ("pdm", "pdm-cache")  # Poetry is installed with uv
     unused = managers.unused_cache_dirs(Uv())
-    assert unused == ("poetry", "poetry-cache")
+    assert unused == ("pdm", "pdm-cache", "poetry", "poetry-cache")
     cache.restore(key(package_manager="uv", syncs=True), install.with_name("other"), unused)
     assert sorted(p.name for p in cache.root.iterdir() if p.is_dir()) == ["pip", "uv", "uv-cache"]
 

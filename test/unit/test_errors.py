@@ -85,7 +85,7 @@ CALLS: dict[str, list[dict]] = {
     "setup_py_only": [{}],
     "multiple_package_managers": [dict(found=[("Pipfile.lock", "Pipenv"), ("requirements.txt", "pip")])],
     "pipfile_without_lock": [{}],
-    "pyproject_without_lock": [dict(tool=tool) for tool in (None, "poetry", "uv")],
+    "pyproject_without_lock": [dict(tool=tool) for tool in (None, "poetry", "uv", "pdm")],
     "lockfile_outdated": [dict(file_name="uv.lock", command="uv lock")],
     "pipfile_lock_invalid_json": [dict(problem="Expecting value: line 1 column 1 (char 0)")],
     "pipfile_lock_invalid_shape": [dict(problem='"default" as a list')],
@@ -95,6 +95,7 @@ CALLS: dict[str, list[dict]] = {
                                            problem="a device, not a regular file")],
     "pipfile_lock_invalid_version": [dict(value="^3.12")],
     "uv_needs_python_version_file": [dict(origin=origin, major="3.14") for origin in ("runtime.txt", "default")],
+    "pdm_install_cache": [dict(file_name="pdm.toml")],
     "bundled_pip_missing": [dict(python_dir="/app/.heroku/python")],
     "tool_install_failed": [dict(tool="Poetry", version="2.4.1")],
     "dependencies_install_failed": [dict(tool="pip", command="pip install -r requirements.txt")],
@@ -306,7 +307,7 @@ def test_ids_match_the_classic_buildpack(error, error_id, detail):
     assert (error.id, error.detail) == (error_id, detail)
 
 
-@pytest.mark.parametrize("label", ["pip", "Pipenv", "Poetry", "uv"])
+@pytest.mark.parametrize("label", ["pip", "Pipenv", "Poetry", "uv", "PDM"])
 def test_manager_labels_become_lowercase_ids(label):
     assert errors.dependencies_install_failed(label, "x").id == f"install-dependencies::{label.lower()}"
     assert errors.tool_install_failed(label, "1.0").id == f"install-package-manager::{label.lower()}"
@@ -314,6 +315,7 @@ def test_manager_labels_become_lowercase_ids(label):
 
 @pytest.mark.parametrize("file_name, error_id", [
     ("uv.lock", "uv-lock::outdated"), ("poetry.lock", "poetry-lock::outdated"), ("Pipfile.lock", "pipfile-lock::outdated"),
+    ("pdm.lock", "pdm-lock::outdated"),
 ])
 def test_outdated_lockfile_ids(file_name, error_id):
     assert errors.lockfile_outdated(file_name, "lock").id == error_id

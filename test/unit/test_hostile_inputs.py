@@ -85,6 +85,7 @@ def test_every_tool_setting_has_an_action_and_a_reason():
     assert tool_setting("POETRY_VIRTUALENVS_IN_PROJECT") is TOOL_SETTINGS["POETRY_VIRTUALENVS_"]
     assert tool_setting("PIP_INDEX_URL") is None and tool_setting("POETRY_HTTP_BASIC_X_PASSWORD") is None
     assert tool_setting("PDM_USE_VENV").action == IGNORED and tool_setting("PDM_PYPI_URL") is None
+    assert tool_setting("PDM_IGNORE_SAVED_PYTHON").action == IGNORED and tool_setting("PDM_CACHE_DIR") is None
 
 
 def test_ignored_tool_settings_never_reach_the_builds_tools(env_dir, tmp_path, capsys):
@@ -109,7 +110,7 @@ def test_ignored_tool_settings_never_reach_the_builds_tools(env_dir, tmp_path, c
     assert config.app_config().values == {"SECRET_KEY": SECRET}
 
 
-@pytest.mark.parametrize("name", ["PIPENV_PIPFILE", "UV_PROJECT"])
+@pytest.mark.parametrize("name", ["PIPENV_PIPFILE", "UV_PROJECT", "PDM_PROJECT", "PDM_LOCKFILE"])
 @pytest.mark.parametrize("where", ["config var", "build environment"])
 def test_refused_tool_settings(env_dir, name, where):
     environ = {name: f"/elsewhere/{SECRET}"} if where == "build environment" else {}

@@ -14,6 +14,7 @@ def detect(tmp_path, *names, content=""):
 
 @pytest.mark.parametrize("name, manager", [
     ("requirements.txt", "pip"), ("Pipfile.lock", "pipenv"), ("poetry.lock", "poetry"), ("uv.lock", "uv"),
+    ("pdm.lock", "pdm"),
 ])
 def test_one_file_selects_its_manager(tmp_path, name, manager):
     selected = detect(tmp_path, name, "pyproject.toml", "Pipfile" if manager == "pipenv" else "setup.py")
@@ -52,6 +53,11 @@ def test_pipfile_without_lock(tmp_path):
     ("[tool.poetry]\nname = 'x'\n", "poetry lock"),
     ("[project]\nname = 'x'\n[tool.uv]\n", "uv lock"),
     ("[project]\nname = 'x'\n", "uv lock"),
+    ("[project]\nname = 'x'\n[tool.pdm]\ndistribution = false\n", "pdm lock"),
+    # Both tools read [dependency-groups]: PDM's own table decides...
+    ("[dependency-groups]\ndev = ['pytest']\n[tool.pdm]\n", "This looks like a PDM project"),
+    # ...and without one, the shared table alone means uv.
+    ("[dependency-groups]\ndev = ['pytest']\n", "This looks like a uv project"),
 ])
 def test_pyproject_without_lock(tmp_path, content, command):
     with pytest.raises(BuildError) as error:

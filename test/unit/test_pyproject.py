@@ -28,13 +28,39 @@ url = "https://example.com/simple/"
 
 def test_reads_the_keys_the_buildpack_needs(tmp_path):
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    assert pyproject.read(tmp_path) == pyproject.Pyproject(">=3.11", True, False, None)
+    assert pyproject.read(tmp_path) == pyproject.Pyproject(">=3.11", True, False, None, pdm_distribution=True)
 
 
 def test_defaults(tmp_path):
     assert pyproject.read(tmp_path) is None
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    assert pyproject.read(tmp_path) == pyproject.Pyproject(None, False, True, None)
+    assert pyproject.read(tmp_path) == pyproject.Pyproject(None, False, True, None, pdm_distribution=True)
+
+
+@pytest.mark.parametrize("content, distribution", [
+    ("[project]\nname = 'x'\n", True),  # PDM installs any named project...
+    ("[project]\nname = 'x'\n[tool.pdm]\ndistribution = false\n", False),  # ...unless told not to
+    ("[project]\nname = 'x'\n[tool.pdm]\ndistribution = true\n", True),
+    ("[project]\nname = 'x'\n[tool.pdm]\npackage-type = 'application'\ndistribution = true\n", False),
+    ("[project]\nname = 'x'\n[tool.pdm]\npackage-type = 'library'\n", True),
+    ("[project]\nversion = '1'\n", False),  # no name: nothing to install
+    ("[tool.pdm]\ndistribution = true\n", False),
+])
+def test_pdm_installs_the_project_itself(tmp_path, content, distribution):
+    (tmp_path / "pyproject.toml").write_text(content)
+    assert pyproject.read(tmp_path).pdm_distribution is distribution
+
+
+def test_pdm_source_variables(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        "[[tool.pdm.source]]\nname = 'private'\nurl = 'https://${USER_1}:${TOKEN}@pypi.example.com/${TOKEN}/simple'\n"
+        "[[tool.pdm.source]]\nname = 'pypi'\nurl = 'https://pypi.org/simple/'\n"
+        "[[tool.pdm.source]]\nname = 'odd'\nurl = '$PLAIN ${} ${1X} %WIN%'\n"
+        "[[tool.pdm.source]]\nname = 'no-url'\n"
+    )
+    assert pyproject.read(tmp_path).pdm_source_variables == ("TOKEN", "USER_1")
+    (tmp_path / "pyproject.toml").write_text("[tool.pdm]\nsource = 'not a list'\n")
+    assert pyproject.read(tmp_path).pdm_source_variables == ()
 
 
 def test_poetry_python_and_full_toml(tmp_path):

@@ -14,9 +14,10 @@ import pytest
 
 from python_buildpack import report, sbom
 from python_buildpack.managers import MANAGERS
-from python_buildpack.package_manager import LockedFile, PackageManager
+from python_buildpack.package_manager import LockedFile, LockfileSync, PackageManager
 from python_buildpack.pip import Pip
 from python_buildpack.pipenv import Pipenv
+from python_buildpack.pdm import Pdm
 from python_buildpack.poetry import Poetry
 from python_buildpack.uv import Uv
 from conftest import fake_install, make_context
@@ -231,7 +232,7 @@ def test_distributions_installed_from_urls_and_directories(app):
 
 
 def test_a_lockfile_naming_its_files_gives_the_installed_ones_hash(tmp_path):
-    for manager, fixture in ((Uv(), "uv_app"), (Poetry(), "poetry_app")):
+    for manager, fixture in ((Uv(), "uv_app"), (Poetry(), "poetry_app"), (Pdm(), "pdm_app")):
         context = app_with(tmp_path / manager.name, fixture)
         install(context, "MarkupSafe", "3.0.4", tags=MARKUPSAFE_TAGS)
         install(context, "flask", "3.1.3")
@@ -293,6 +294,8 @@ def test_a_lockfile_that_cant_be_read_now_gives_no_hashes(tmp_path, capsys):
 def test_every_manager_says_what_its_files_pin():
     for manager in MANAGERS:
         assert manager.locked_files is not PackageManager.locked_files, f"{manager.name}: implement locked_files"
+        if issubclass(manager, LockfileSync):
+            assert manager.package_files is not LockfileSync.package_files, f"{manager.name}: implement package_files"
 
 
 @pytest.mark.parametrize("file_name, tags", [
