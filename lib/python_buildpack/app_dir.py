@@ -110,7 +110,7 @@ def announce(app: AppDir) -> None:
         return
     output.step(f"Building the app in {app.relative}/ ({SETTING})")
     for hook in _HOOKS:
-        if (app.root / hook).is_file() and not (app.path / hook).is_file():
+        if (app.root / hook).is_file():
             output.info(f"The repository's {hook} isn't run: the hooks are read from {app.relative}/bin/.")
     if (app.path / _PROCFILE).is_file() and not app_files.present(app.root / _PROCFILE):
         output.info(f"{app.relative}/{_PROCFILE} isn't read: the platform reads the Procfile in the "

@@ -146,13 +146,12 @@ def test_the_log_names_the_app_directory(repo, capsys):
 def test_the_log_says_which_repository_files_arent_read(repo, capsys):
     (repo / "bin").mkdir()
     (repo / "bin" / "post_compile").write_text("")
-    (repo / "bin" / "pre_compile").write_text("")
     (repo / "backend" / "bin" / "pre_compile").write_text("")
     (repo / "backend" / "Procfile").write_text("web: gunicorn app:app\n")
     app_dir.announce(AppDir(repo, "backend"))
     out = capsys.readouterr().out
     assert "The repository's bin/post_compile isn't run: the hooks are read from backend/bin/." in out
-    assert "pre_compile" not in out  # the app has its own
+    assert "pre_compile" not in out  # only the app's
     assert "backend/Procfile isn't read: the platform reads the Procfile in the repository's root" in out
     (repo / "Procfile").write_text("web: gunicorn --chdir backend app:app\n")
     app_dir.announce(AppDir(repo, "backend"))
