@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from .app_dir import ROOT, AppDir
 from .cache import BuildCache
 from .config_vars import BuildConfig
 from .download import Timeouts
@@ -39,7 +40,16 @@ class Build:
     report: BuildReport
     # bin/test-compile (Heroku CI): the test dependencies too, no collectstatic.
     install_test: bool = False
+    # The app's directory in the build dir (PYTHON_APP_DIR, app_dir.py).
+    app_path: str = ROOT
+
+    @property
+    def app(self) -> AppDir:
+        return AppDir(self.dirs.build, self.app_path)
 
     @property
     def app_dir(self) -> Path:
-        return self.dirs.build
+        """Where the app's own files are read from, and its tools run: the
+        build dir, or the PYTHON_APP_DIR subdirectory. What belongs to the
+        slug (.heroku/python, .profile.d) is in dirs.build."""
+        return self.app.path

@@ -56,11 +56,12 @@ def run_test_compile(args: Sequence[str]) -> int:
 
 
 def run_tests(args: Sequence[str]) -> int:
+    from .app_dir import recorded
     from .app_tests import run_app_tests
 
     if len(args) not in (1, 2):
         raise errors.usage("test", "BUILD_DIR [ENV_DIR]")
-    return run_app_tests(_directory("build directory", args[0]))
+    return run_app_tests(recorded(_directory("build directory", args[0]), os.environ).path)
 
 
 def run_release(args: Sequence[str]) -> int:

@@ -10,8 +10,8 @@ import os
 from typing import Optional
 
 from . import (
-    checks, django, editables, environment, errors, hooks, managers, nltk, output, python_choice, python_runtime,
-    release, sbom,
+    app_dir, checks, django, editables, environment, errors, hooks, managers, nltk, output, python_choice,
+    python_runtime, release, sbom,
 )
 from .build import Build, BuildDirs
 from .cache import BuildCache, CacheKey, Restored, RuntimeKey
@@ -53,19 +53,22 @@ def start_build(dirs: BuildDirs, report: BuildReport, install_test: bool = False
     checks.not_run_twice(dirs.build, environ)
     config = BuildConfig(dirs.env, environ)
     checks.tool_settings_honoured(config)
+    app = app_dir.from_config(dirs.build, config)
+    report.record(app_dir=app.relative)
     return Build(dirs, stack, config, BuildCache(dirs.cache), Timeouts.from_config(config), environ, report,
-                 install_test)
+                 install_test, app.relative)
 
 
 def compile_app(build: Build) -> None:
     """The build. bin/test-compile (Heroku CI) adds the test dependencies and
     leaves out collectstatic."""
     report = build.report
+    app_dir.announce(build.app)
     app_config = hooks.app_config(build.config)
     with report.step("pre_compile"):
         hook_env = hooks.app_environment(clean_env(build.environ), app_config, build.dirs.for_hooks)
         hooks.run_hook("pre_compile", build.app_dir, hook_env)
-    checks.no_existing_python_dir(build.app_dir)
+    checks.no_existing_python_dir(build.dirs.build)
     manager = managers.detect(build.app_dir)
     output.step(f"Using the {manager.label} package manager ({manager.file_name})")
     report.record(package_manager={"name": manager.name, "version": manager.version})
@@ -103,8 +106,8 @@ def compile_app(build: Build) -> None:
         else:
             django.collectstatic(location, build.app_dir, build.config, app_env)
 
-    write_environment(build.dirs, location, tool_environment)
-    release.note_process_types(build.app_dir)
+    write_environment(build, location, tool_environment)
+    release.note_process_types(build.dirs.build, build.app_path)
     with report.step("post_compile"):
         hooks.run_hook("post_compile", build.app_dir, app_env)
     # After the hook, which may install packages too.
@@ -118,7 +121,7 @@ def compile_app(build: Build) -> None:
 
 def link_python(build: Build) -> PythonLocation:
     """Make /app/.heroku/python lead to the build's install (python_location.py)."""
-    location = link_app_dir(build.app_dir)
+    location = link_app_dir(build.dirs.build)
     if location.link_problem:
         output.warning(errors.app_symlink_warning(location.link_problem))
     return location
@@ -156,13 +159,17 @@ def install_dependencies(
     manager.install_dependencies(context)
 
 
-def write_environment(dirs: BuildDirs, location: PythonLocation, tool_environment: tuple[Variable, ...]) -> None:
-    """The app's environment at run time and for later buildpacks."""
+def write_environment(build: Build, location: PythonLocation, tool_environment: tuple[Variable, ...]) -> None:
+    """The app's environment at run time and for later buildpacks, and
+    where the app is, for bin/release and bin/test."""
+    dirs = build.dirs
     if location.link_problem:
         rewrite_script_paths(location)
     editables.point_at_app_python(location)
     environment.write_profile_scripts(
-        dirs.build, tool_environment, more=editables.runtime_fix(dirs.build, location.install_dir))
+        dirs.build, tool_environment, more=editables.runtime_fix(dirs.build, location.install_dir),
+        app_path=build.app_path)
+    app_dir.record(build.app)
     problem = environment.write_export(dirs.buildpack, location, tool_environment)
     if problem:
         output.warning(errors.export_not_writable_warning(str(dirs.buildpack / "export"), problem))

@@ -14,7 +14,8 @@ table, so they can't drift apart.
 
 A value may name `{home}`, the app's Python: /app/.heroku/python during the
 build (see python_location.py), `${HOME}/.heroku/python` at run time.
-`{app}` is the app's directory at run time.
+`{app}` is the app's directory at run time: `${HOME}`, or its PYTHON_APP_DIR
+subdirectory (app_dir.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from .app_dir import ROOT
 from .python_location import PythonLocation, clean_env
 
 BUILD, LATER, RUNTIME = "build", "later buildpacks", "run time"
@@ -35,6 +37,7 @@ PROFILE_DIR = Path(__file__).resolve().parents[2] / "vendor" / "profile.d"
 PROFILE_DEFAULTS = ("WEB_CONCURRENCY.sh", "python.gunicorn.sh")
 # At run time the app is in $HOME (/app on Heroku and herokuish).
 _RUNTIME_HOME = "${HOME}/.heroku/python"
+_RUNTIME_APP = "${HOME}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ PYTHON_ENVIRONMENT: tuple[Variable, ...] = (
     # A UTF-8 locale every image has. The build's tools need one whatever the
     # build system set; the app keeps the user's.
     Variable("LANG", "C.UTF-8", {BUILD: FORCED, LATER: DEFAULT, RUNTIME: DEFAULT}),
-    # The app's own modules import from its directory, as in development.
+    # The app's own modules import from its directory, as in development,
+    # whatever directory a command starts in. A PYTHONPATH config var
+    # replaces it: the user has taken charge of the path.
     Variable("PYTHONPATH", "{app}", {RUNTIME: DEFAULT}),
     # pip would otherwise ask the index for a newer pip on every run.
     Variable.everywhere("PIP_DISABLE_PIP_VERSION_CHECK", "1", FORCED),
@@ -157,28 +162,32 @@ fi
 """
 
 
-def profile_script(extra: Sequence[Variable] = (), more: str = "") -> str:
+def profile_script(extra: Sequence[Variable] = (), more: str = "", app_path: str = ROOT) -> str:
     """`.profile.d/python.sh`: sourced when the app starts.
 
     Heroku, herokuish and dokku source it after the app's config vars are
     set, as whichever user runs the app, herokuish under `set -eo pipefail`:
     it never exits, prints or fails, and sourcing it twice changes nothing.
-    `more`: shell code for what the build found (editable installs).
+    `more`: shell code for what the build found (editable installs);
+    `app_path`: the app's directory in the slug (PYTHON_APP_DIR).
     """
+    app = _RUNTIME_APP if app_path == ROOT else f"{_RUNTIME_APP}/{_double_quoted(app_path)}"
     return (
         "# shellcheck shell=bash\n"
         "# The app's Python at run time, written by the Python buildpack.\n"
-        + _shell_lines(RUNTIME, (*PYTHON_ENVIRONMENT, *extra), _RUNTIME_HOME, "${HOME}")
+        + _shell_lines(RUNTIME, (*PYTHON_ENVIRONMENT, *extra), _RUNTIME_HOME, app)
         + _APP_LINK
         + more
     )
 
 
-def write_profile_scripts(build_dir: Path, extra: Sequence[Variable] = (), more: str = "") -> Path:
+def write_profile_scripts(
+    build_dir: Path, extra: Sequence[Variable] = (), more: str = "", app_path: str = ROOT,
+) -> Path:
     """Install python.sh and the run-time defaults into BUILD_DIR/.profile.d."""
     target = build_dir / ".profile.d" / "python.sh"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(profile_script(extra, more), encoding="utf-8")
+    target.write_text(profile_script(extra, more, app_path), encoding="utf-8")
     for name in PROFILE_DEFAULTS:
         (target.parent / name).write_bytes((PROFILE_DIR / name).read_bytes())
     return target

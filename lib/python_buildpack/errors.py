@@ -820,20 +820,22 @@ Remove the duplicate, keeping one Python buildpack:
 
 # --- package managers and dependencies -------------------------------------
 
-def not_a_python_app(listing: str) -> str:
+def not_a_python_app(listing: str, app_dir: str = "") -> str:
+    """`app_dir`: the app's directory in the repository, when it isn't the root."""
+    where = f"the app's directory, {app_dir}" if app_dir else "the app's root directory"
     return f"""\
 Error: This app doesn't look like a Python app.
 
-The Python buildpack looks for a Python project file in the app's root
-directory, such as requirements.txt, .python-version, pyproject.toml,
-Pipfile.lock, poetry.lock, uv.lock, pdm.lock, setup.py or manage.py, and
-found none.
-The root directory holds:
+The Python buildpack looks for a Python project file in {where},
+such as requirements.txt, .python-version, pyproject.toml, Pipfile.lock,
+poetry.lock, uv.lock, pdm.lock, setup.py or manage.py, and found none.
+{"It" if app_dir else "The root directory"} holds:
 {listing}
 
 If this is a Python app, add a 'requirements.txt' listing its dependencies
 (an empty one is fine), commit it, and check it isn't in .gitignore or
-.slugignore and isn't in a subdirectory."""
+.slugignore. An app in a subdirectory of the repository (a monorepo's
+backend/) is built with the config var PYTHON_APP_DIR naming it."""
 
 
 def no_package_manager_files(listing: str) -> BuildError:
@@ -1104,6 +1106,72 @@ doesn't guess.
     heroku config:set {setting}=pip        (or: heroku config:unset {setting})
     dokku config:set <app> {setting}=pip""",
         detail=value[:20],
+    )
+
+
+_APP_DIR_HOWTO = """\
+Set it to the app's directory relative to the repository's root, such as
+'backend' for an app in backend/ (or unset it for an app in the root):
+    heroku config:set {setting}=backend
+    dokku config:set <app> {setting}=backend"""
+
+
+def app_dir_absolute(setting: str, value: str) -> BuildError:
+    return BuildError(
+        "config::app-dir-absolute",
+        f"{setting} must be a path relative to the repository.",
+        f"""\
+{setting} is set to '{value}', an absolute path. It names the app's
+directory inside the repository, and the repository isn't in the same place
+during the build (a temporary build directory) and at run time (/app).
+
+{_APP_DIR_HOWTO.format(setting=setting)}""",
+        detail=setting,
+    )
+
+
+def app_dir_outside(setting: str, value: str, through_link: bool) -> BuildError:
+    why = ("leads, through a symbolic link, to a directory outside the repository: only the\n"
+           "repository's own files are built into the slug" if through_link else
+           "goes up ('..') out of the repository: only the repository's own files are\n"
+           "built into the slug")
+    return BuildError(
+        "config::app-dir-outside",
+        f"{setting} names a directory outside the repository.",
+        f"""\
+{setting} is set to '{value}', which {why}.
+
+{_APP_DIR_HOWTO.format(setting=setting)}""",
+        detail="link" if through_link else "dot-dot",
+    )
+
+
+def app_dir_missing(setting: str, value: str, listing: str) -> BuildError:
+    return BuildError(
+        "config::app-dir-missing",
+        f"The directory {setting} names doesn't exist.",
+        f"""\
+{setting} is set to '{value}', and the repository has no such directory.
+Its root directory holds:
+{listing}
+
+Check the name (it is case-sensitive) and that the directory is committed
+(git ls-files). {_APP_DIR_HOWTO.format(setting=setting)}""",
+        detail=setting,
+    )
+
+
+def app_dir_not_a_directory(setting: str, value: str) -> BuildError:
+    return BuildError(
+        "config::app-dir-not-a-directory",
+        f"{setting} names a file, not a directory.",
+        f"""\
+{setting} is set to '{value}', which isn't a directory. It names the
+directory that holds the app's files (its requirements.txt or lockfile,
+.python-version and code), not one of the files.
+
+{_APP_DIR_HOWTO.format(setting=setting)}""",
+        detail=setting,
     )
 
 
@@ -1398,6 +1466,11 @@ def several_apps_hint(file: str, names: Sequence[str]) -> str:
     listed = ", ".join(f"'{name}'" for name in names)
     return (f"{file} has several app objects ({listed}), none named 'app':\n"
             "name the one to serve 'app', or say which in the Procfile.")
+
+
+def app_dir_server_hint(command: str, relative: str) -> str:
+    return (f"'{command}' would serve the app in {relative}/, but it can't be told to start there:\n"
+            "add a Procfile whose web command starts it from the repository's root.")
 
 
 def app_python_missing() -> BuildError:

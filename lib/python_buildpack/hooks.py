@@ -33,8 +33,10 @@ def app_environment(env: Mapping[str, str], app_config: Mapping[str, str], dirs:
     return {**env, **app_config, **{name: str(path) for name, path in dirs.items()}}
 
 
-def run_hook(name: str, build_dir: Path, env: Mapping[str, str]) -> None:
-    script = build_dir / "bin" / name
+def run_hook(name: str, app_dir: Path, env: Mapping[str, str]) -> None:
+    """The app's bin/<name>, run in the app's directory (the build dir, or
+    PYTHON_APP_DIR's subdirectory: BUILD_DIR in `env` names the root)."""
+    script = app_dir / "bin" / name
     if not script.is_file():
         return
     output.step(f"Running bin/{name} hook")
@@ -47,7 +49,7 @@ def run_hook(name: str, build_dir: Path, env: Mapping[str, str]) -> None:
     if interpreter is not None and interpreter.endswith("\r"):
         # Saved with Windows line ends: the kernel looks for "/bin/bash\r".
         raise errors.hook_crlf_shebang(name, interpreter.rstrip("\r"))
-    result = run_streamed(_command(script, interpreter), env, cwd=build_dir)
+    result = run_streamed(_command(script, interpreter), env, cwd=app_dir)
     if result.start_error is not None:
         missing = result.start_errno == errno.ENOENT and interpreter is not None
         raise errors.hook_not_started(name, result.start_error, interpreter if missing else None)

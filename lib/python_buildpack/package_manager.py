@@ -67,6 +67,8 @@ class InstallContext:
 
     @property
     def build_dir(self) -> Path:
+        """The app's directory (Build.app_dir: PYTHON_APP_DIR's, or the
+        build dir), where its files are read and its tools run."""
         return self.build.app_dir
 
     @property

@@ -145,8 +145,8 @@ def _pip_install(context: InstallContext, requirement_args: list[str]) -> Comman
         f"--src={location.home / 'src'}", *bundled_pip.cache_args(context.pip_cache_dir),
     ]
     # pip names the site-packages each package is already in: noise in the build log.
-    site_packages_note = re.compile(
-        r" in (/app|\.|" + re.escape(str(context.build_dir)) + r")/\.heroku/python/lib/python[0-9.]+/site-packages")
+    root = re.escape(str(context.build.dirs.build))
+    site_packages_note = re.compile(rf" in (/app|\.|{root})/\.heroku/python/lib/python[0-9.]+/site-packages")
     return run_streamed(
         args,
         {**context.env, **context.pip_settings},

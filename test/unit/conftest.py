@@ -30,9 +30,11 @@ def fake_install(tmp_path, *wheels: str) -> PythonLocation:
     return PythonLocation(install_dir, tmp_path / "app" / ".heroku" / "python")
 
 
-def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_name="heroku-24", build_dir=None):
+def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_name="heroku-24", build_dir=None,
+               app_path="."):
     """A Build as compile.start_build makes one, without reading the machine
-    (the app in `build_dir`, by default tmp_path/build)."""
+    (the app in `build_dir`, by default tmp_path/build, or in its `app_path`
+    subdirectory: PYTHON_APP_DIR)."""
     from python_buildpack.build import Build, BuildDirs
     from python_buildpack.cache import BuildCache
     from python_buildpack.config_vars import BuildConfig
@@ -41,11 +43,11 @@ def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_n
     from python_buildpack.stack import Stack
 
     build_dir = build_dir or tmp_path / "build"
-    build_dir.mkdir(parents=True, exist_ok=True)
+    (build_dir / app_path).mkdir(parents=True, exist_ok=True)
     dirs = BuildDirs(build_dir, tmp_path / "cache", env_dir or tmp_path / "no-env", tmp_path / "buildpack")
     environ = dict(environ or {})
     return Build(dirs, Stack(stack_name, "amd64"), BuildConfig(dirs.env, environ), BuildCache(dirs.cache),
-                 Timeouts(), environ, BuildReport(build_dir, dirs.cache), install_test)
+                 Timeouts(), environ, BuildReport(build_dir, dirs.cache), install_test, app_path)
 
 
 def make_context(tmp_path, location, env=None, **build_options):

@@ -20,3 +20,9 @@ def test_the_app_dir_is_the_build_dir(tmp_path):
     assert build.install_test is False
     with pytest.raises(FrozenInstanceError):
         build.install_test = True  # type: ignore[misc]
+
+
+def test_an_app_in_a_subdirectory(tmp_path):
+    build = make_build(tmp_path, app_path="backend")
+    assert build.app_dir == build.app.path == tmp_path / "build" / "backend"
+    assert build.dirs.build == build.app.root == tmp_path / "build"  # the slug's root

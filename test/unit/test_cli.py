@@ -169,3 +169,45 @@ def test_a_python3_named_for_its_version_starts_once(tmp_path, name, probed):
     runs = calls.read_text().splitlines()
     assert runs[-1].endswith("main.py detect /tmp")
     assert len(runs) == (2 if probed else 1)
+
+
+@pytest.mark.parametrize("value, error_id", [("backnd", "config::app-dir-missing"),
+                                             ("/app/backend", "config::app-dir-absolute"),
+                                             ("../elsewhere", "config::app-dir-outside")])
+def test_an_unusable_app_dir_fails_compile_cleanly(dirs, value, error_id):
+    build, cache, env = dirs
+    (build / "backend").mkdir()
+    (build / "backend" / "requirements.txt").write_text("")
+    (env / "PYTHON_APP_DIR").write_text(value)
+    result = run("compile", *dirs, env={"STACK": "heroku-24"})
+    error = assert_clean_failure(result, build, cache, error_id)
+    assert value not in error["detail"]  # the report holds no config var's value
+    assert "Building the app in" not in result.stdout
+
+
+def test_detect_and_release_of_an_app_in_a_subdirectory(dirs):
+    """dokku and herokuish pass config vars in the environment; bin/release
+    reads what compile recorded (on Heroku it gets no config vars)."""
+    build = dirs[0]
+    (build / "frontend").mkdir()
+    (build / "backend").mkdir()
+    (build / "backend" / "requirements.txt").write_text("")
+    assert run("detect", build).returncode == 1
+    assert run("detect", build, env={"PYTHON_APP_DIR": "backend"}).stdout == "Python\n"
+    (build / ".heroku").mkdir()
+    (build / ".heroku" / "python-app-dir").write_text("frontend/../nowhere\n")
+    result = run("release", build, dirs[1])
+    assert result.returncode == 1 and "PYTHON_APP_DIR" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bin_test_runs_in_the_app_dir_compile_recorded(dirs, monkeypatch):
+    from python_buildpack import app_tests
+
+    build = dirs[0]
+    (build / "backend").mkdir()
+    (build / ".heroku").mkdir()
+    (build / ".heroku" / "python-app-dir").write_text("backend\n")
+    ran = []
+    monkeypatch.setattr(app_tests, "run_app_tests", lambda app: ran.append(app) or 0)
+    assert cli.run_tests([str(build), str(dirs[2])]) == 0
+    assert ran == [build.resolve() / "backend"]

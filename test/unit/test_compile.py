@@ -3,13 +3,17 @@ what a restored install that doesn't run means, and what the report says."""
 
 from __future__ import annotations
 
+import pytest
+
 from python_buildpack import compile as compile_module
 from python_buildpack import python_runtime, report
 from python_buildpack.cache import CacheKey, DependenciesKey, Restored, RuntimeKey
+from python_buildpack.errors import BuildError
 from python_buildpack.package_manager import PackageManager
 from python_buildpack.python_runtime import PythonChoice
 from python_buildpack.python_version import RequestedVersion
 from python_buildpack.runtime_mirror import mirror_from
+from python_buildpack.stack import Stack
 from conftest import fake_install, make_context
 
 
@@ -78,3 +82,48 @@ def test_a_working_restored_python_is_used(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(python_runtime, "install", lambda *args: (_ for _ in ()).throw(AssertionError("downloaded")))
     assert compile_module.install_python(context, choice, key, manager).reused
     assert "Using cached install of Python 3.12.1" in capsys.readouterr().out
+
+
+def monorepo_dirs(tmp_path, config_value):
+    from python_buildpack.build import BuildDirs
+
+    build, env, cache = tmp_path / "build", tmp_path / "env", tmp_path / "cache"
+    for directory in (build / "backend", env, cache):
+        directory.mkdir(parents=True)
+    (env / "PYTHON_APP_DIR").write_text(config_value)
+    return BuildDirs(build, cache, env, tmp_path / "buildpack")
+
+
+def test_the_app_dir_is_chosen_before_the_build_starts(tmp_path, monkeypatch):
+    monkeypatch.setattr(compile_module, "current_stack", lambda environ: Stack("heroku-24", "amd64"))
+    dirs = monorepo_dirs(tmp_path, "./backend/")
+    build = compile_module.start_build(dirs, report.BuildReport(dirs.build, dirs.cache))
+    assert build.app_dir == dirs.build / "backend" and build.app_path == "backend"
+    assert report.read(dirs.build, dirs.cache)["app_dir"] == "backend"
+
+
+def test_an_unusable_app_dir_ends_the_build_and_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(compile_module, "current_stack", lambda environ: Stack("heroku-24", "amd64"))
+    dirs = monorepo_dirs(tmp_path, "frontend")
+    with pytest.raises(BuildError) as raised:
+        compile_module.run(dirs)
+    assert raised.value.id == "config::app-dir-missing"
+    assert report.read(dirs.build, dirs.cache)["error"]["id"] == "config::app-dir-missing"
+
+
+def test_the_slug_root_gets_python_and_the_app_dir_its_path(tmp_path, monkeypatch):
+    """/app/.heroku/python links to the root's install; .profile.d is the
+    root's, with the app's directory on PYTHONPATH; bin/release finds the app."""
+    from python_buildpack import app_dir
+
+    context = make_context(tmp_path, fake_install(tmp_path), app_path="backend")
+    build = context.build
+    linked = []
+    monkeypatch.setattr(compile_module, "link_app_dir", lambda root: linked.append(root) or context.location)
+    compile_module.link_python(build)
+    assert linked == [build.dirs.build]
+    compile_module.write_environment(build, context.location, ())
+    profile = (build.dirs.build / ".profile.d" / "python.sh").read_text()
+    assert 'export PYTHONPATH="${PYTHONPATH:-${HOME}/backend}"' in profile
+    assert not (build.app_dir / ".profile.d").exists()
+    assert app_dir.recorded(build.dirs.build, {}).relative == "backend"

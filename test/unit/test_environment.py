@@ -48,6 +48,19 @@ def test_profile_sets_the_runtime_environment(tmp_path, profile):
     assert values["PYTHONPATH"] == str(home)
 
 
+@pytest.mark.parametrize("app_path", ["backend", "apps/my api", 'we"ird $dir`x'])
+def test_an_app_in_a_subdirectory_imports_from_it(tmp_path, app_path):
+    profile = environment.write_profile_scripts(tmp_path, app_path=app_path)
+    result = bash(f"set -euo pipefail; source {profile}; source {profile}; {show('PYTHONPATH', 'PATH')}",
+                  profile_env(tmp_path))
+    assert result.returncode == 0 and result.stderr == ""
+    values = parse(result.stdout)
+    assert values["PYTHONPATH"] == f"{tmp_path}/{app_path}"
+    assert values["PATH"] == f"{tmp_path}/.heroku/python/bin:/usr/bin:/bin"  # Python is at the slug's root
+    user = bash(f"set -eo pipefail; source {profile}; {show('PYTHONPATH')}", profile_env(tmp_path, PYTHONPATH="/lib"))
+    assert parse(user.stdout)["PYTHONPATH"] == "/lib"  # a PYTHONPATH config var replaces it
+
+
 def test_profile_keeps_user_settings_and_is_idempotent(tmp_path, profile):
     env = profile_env(tmp_path, LANG="de_DE.UTF-8", PYTHONPATH="/custom", LD_LIBRARY_PATH="/opt/lib")
     result = bash(f"set -eo pipefail; source {profile}; source {profile}; {show('PATH', 'LANG', 'PYTHONPATH', 'LD_LIBRARY_PATH')}", env)
@@ -150,6 +163,7 @@ def test_generated_scripts_pass_shellcheck(tmp_path):
 
     extra = Pipenv().environment(None) + (Variable.everywhere("NLTK_DATA", "{home}/nltk_data", FORCED),)
     shellcheck(environment.profile_script(extra))
+    shellcheck(environment.profile_script(extra, app_path='apps/we"ird $dir`x'))
     odd = PythonLocation(tmp_path / 'we"ird $dir`x', tmp_path / 'we"ird $dir`x')
     shellcheck(environment.export_script(odd, extra))
 

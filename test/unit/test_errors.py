@@ -100,6 +100,11 @@ CALLS: dict[str, list[dict]] = {
     "tool_install_failed": [dict(tool="Poetry", version="2.4.1")],
     "dependencies_install_failed": [dict(tool="pip", command="pip install -r requirements.txt")],
     "installer_invalid": [dict(setting="PYTHON_INSTALLER", value="conda")],
+    "app_dir_absolute": [dict(setting="PYTHON_APP_DIR", value="/app/backend")],
+    "app_dir_outside": [dict(setting="PYTHON_APP_DIR", value=v, through_link=link)
+                        for v, link in (("../other", False), ("backend", True))],
+    "app_dir_missing": [dict(setting="PYTHON_APP_DIR", value="backnd", listing="    backend/\n    frontend/")],
+    "app_dir_not_a_directory": [dict(setting="PYTHON_APP_DIR", value="backend/requirements.txt")],
     "install_failed_gdal_missing": [dict(tool="pip", command="pip install -r requirements.txt")],
     "install_failed_sqlite_headers_missing": [dict(tool="pip", command="pip install -r requirements.txt")],
     "install_failed_broken_metadata": [dict(tool="pip", command="pip install -r requirements.txt")],

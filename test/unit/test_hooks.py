@@ -38,3 +38,13 @@ def test_a_hook_without_a_shebang_runs_with_bash(tmp_path, capsys):
     (tmp_path / "bin" / "pre_compile").write_text('words=(one two)\necho "bash array: ${words[1]}"\n')
     hooks.run_hook("pre_compile", tmp_path, {"PATH": "/usr/bin:/bin"})
     assert capsys.readouterr().out == "-----> Running bin/pre_compile hook\n       bash array: two\n"
+
+
+def test_a_hook_runs_in_the_directory_it_is_read_from(tmp_path, capsys):
+    """compile passes the app's directory (PYTHON_APP_DIR's, in a monorepo):
+    the hook is read from there, and runs there."""
+    app = tmp_path / "backend"
+    (app / "bin").mkdir(parents=True)
+    (app / "bin" / "post_compile").write_text('#!/bin/sh\necho "in $(basename "$PWD"), root $BUILD_DIR"\n')
+    hooks.run_hook("post_compile", app, {"PATH": "/usr/bin:/bin", "BUILD_DIR": str(tmp_path)})
+    assert capsys.readouterr().out == f"-----> Running bin/post_compile hook\n       in backend, root {tmp_path}\n"

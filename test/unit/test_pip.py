@@ -310,3 +310,23 @@ def test_the_hashes_of_each_requirement(tmp_path):
         "typing-extensions": [LockedFile("sha256:cc")],
         "idna": [LockedFile("sha384:ee", "3.10")],
     }
+
+
+def test_an_app_in_a_subdirectory_is_installed_from_there(tmp_path, location, fp, capsys):
+    context = context_for(tmp_path, location, {}, app_path="backend")
+    app = context.build.dirs.build / "backend"
+    assert context.build_dir == app
+    (app / "requirements.txt").write_text("-r requirements/base.txt\n-e ./localpkg\n")
+    (app / "requirements").mkdir()
+    (app / "requirements" / "base.txt").write_text("flask\n")
+    key, reason = PIP.dependencies_key(context.build)
+    assert reason == "requirements.txt has an editable requirement"
+    (app / "requirements" / "base.txt").write_text("flask==3.1.3\n")
+    assert PIP.dependencies_key(context.build)[0] != key  # the included file, read from backend/
+    seen = []
+    site_packages = context.build.dirs.build / ".heroku/python/lib/python3.12/site-packages"
+    fp.register([fp.any()], stdout=f"Requirement already satisfied: flask in {site_packages} (3.1.3)\n",
+                callback=lambda process: (seen.append(process.kwargs["cwd"]), process._finish_process()))
+    PIP.install_dependencies(context)
+    assert seen == [app]  # relative paths (-r, -e ./localpkg) resolve from the app's directory
+    assert "       Requirement already satisfied: flask (3.1.3)" in capsys.readouterr().out

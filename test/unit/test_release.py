@@ -98,3 +98,61 @@ def test_the_procfile_notice_says_why_nothing_was_inferred(tmp_path, capsys, mon
     assert (" !     Note: The app has no Procfile, so it has no web process.\n !\n"
             " !     main.py has the FastAPI app 'app', but uvicorn is not installed:\n"
             " !     add it to the app's dependencies to have it served.\n !\n !     Add a file") in err
+
+
+def monorepo_project(tmp_path):
+    """A Django project in backend/, gunicorn in the slug's Python (at the root)."""
+    (tmp_path / "backend").mkdir()
+    django_project(tmp_path / "backend", gunicorn=False)
+    site = tmp_path / ".heroku/python/lib/python3.13/site-packages/gunicorn"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("")
+
+
+def test_an_app_in_a_subdirectory_runs_from_there(tmp_path):
+    """The Procfile, which wins, would be at the root."""
+    monorepo_project(tmp_path)
+    assert release.release_yaml(tmp_path) == ""  # the root has no manage.py
+    assert release.release_yaml(tmp_path, "backend") == (
+        "---\ndefault_process_types:\n  web: gunicorn --chdir backend mysite.wsgi\n")
+    (tmp_path / "Procfile").write_text("web: gunicorn --chdir backend mysite.wsgi --workers 4\n")
+    assert release.release_yaml(tmp_path, "backend") == ""
+
+
+@pytest.mark.parametrize("command, relative, expected", [
+    ("gunicorn mysite.wsgi", ".", "gunicorn mysite.wsgi"),
+    ("gunicorn mysite.wsgi", "apps/api", "gunicorn --chdir apps/api mysite.wsgi"),
+    ("uvicorn main:app --host 0.0.0.0 --port $PORT", "api", "uvicorn --app-dir api main:app --host 0.0.0.0 --port $PORT"),
+    ("python -m mysite", "backend", None),  # no option for it, and herokuish has no shell for `cd backend &&`
+    ("gunicorn mysite.wsgi", "my app", None),  # herokuish would split it
+    ("gunicorn mysite.wsgi", "$HOME", None),
+])
+def test_an_inferred_command_is_made_to_run_from_the_app_dir(tmp_path, command, relative, expected):
+    assert release.run_from(command, release.AppDir(tmp_path, relative)) == expected
+
+
+def test_release_reads_the_app_dir_compile_recorded(tmp_path, capsys, monkeypatch):
+    from python_buildpack import app_dir
+
+    monorepo_project(tmp_path)
+    monkeypatch.setenv("PYTHON_APP_DIR", "elsewhere")  # the build's record wins
+    (tmp_path / ".heroku").mkdir(exist_ok=True)
+    app_dir.record(app_dir.AppDir(tmp_path, "backend"))
+    assert release.release(tmp_path) == 0
+    assert capsys.readouterr().out.endswith("web: gunicorn --chdir backend mysite.wsgi\n")
+
+
+def test_the_build_log_names_the_command_run_from_the_app_dir(tmp_path, capsys):
+    monorepo_project(tmp_path)
+    release.note_process_types(tmp_path, "backend")
+    assert "No Procfile: the web process defaults to 'gunicorn --chdir backend mysite.wsgi'" in capsys.readouterr().out
+
+
+def test_an_app_in_a_subdirectory_whose_server_cant_start_there_needs_a_procfile(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    (tmp_path / "my api").mkdir()
+    (tmp_path / "my api" / "main.py").write_text(FASTAPI)
+    install(tmp_path, "fastapi", "uvicorn")
+    assert release.release_yaml(tmp_path, "my api") == ""  # herokuish would split the path
+    release.note_process_types(tmp_path, "my api")
+    assert "but it can't be told to start there" in capsys.readouterr().err
