@@ -24,6 +24,19 @@ def tar_zst(*members) -> bytes:
     return subprocess.run(["zstd", "-q", "-c"], input=buffer.getvalue(), capture_output=True, check=True).stdout
 
 
+def fake_tar(directory, monkeypatch, script: str) -> None:
+    """archive.py runs `script` (sh) as its tar."""
+    import shutil
+
+    from python_buildpack import archive
+
+    tar = directory / "tar"
+    tar.write_text(f"#!/bin/sh\n{script}")
+    tar.chmod(0o755)
+    which = shutil.which
+    monkeypatch.setattr(archive.shutil, "which", lambda name: str(tar) if name == "tar" else which(name))
+
+
 def python_archive(script: bytes = b"#!/bin/sh\necho python\n") -> bytes:
     """A tiny stand-in runtime: bin/python3 and a stdlib file."""
     return tar_zst(

@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from archives import member, python_archive, tar_zst
+from archives import fake_tar, member, python_archive, tar_zst
 from python_buildpack import archive, errors
 
 
@@ -107,22 +107,14 @@ def test_refuses_data_after_a_broken_header(tmp_path):
 
 def test_tar_writing_no_more_is_a_write_failure(tmp_path, monkeypatch):
     """tar's words for a full disk become the OSError the caller reports."""
-    fake_tar = tmp_path / "tar"
-    fake_tar.write_text("#!/bin/sh\necho 'tar: bin/python3: Cannot write: No space left on device' >&2\nexit 2\n")
-    fake_tar.chmod(0o755)
-    real = shutil.which
-    monkeypatch.setattr(archive.shutil, "which", lambda name: str(fake_tar) if name == "tar" else real(name))
+    fake_tar(tmp_path, monkeypatch, "echo 'tar: bin/python3: Cannot write: No space left on device' >&2\nexit 2\n")
     with pytest.raises(archive.WriteFailed) as failed:
         archive.extract_zstd_tar(chunks(python_archive(os.urandom(300_000))), tmp_path / "out")
     assert failed.value.error.errno == errno.ENOSPC
 
 
 def test_tar_failing_otherwise_says_why(tmp_path, monkeypatch):
-    fake_tar = tmp_path / "tar"
-    fake_tar.write_text("#!/bin/sh\ncat >/dev/null\necho 'tar: lib: Cannot mkdir: Permission denied' >&2\nexit 2\n")
-    fake_tar.chmod(0o755)
-    real = shutil.which
-    monkeypatch.setattr(archive.shutil, "which", lambda name: str(fake_tar) if name == "tar" else real(name))
+    fake_tar(tmp_path, monkeypatch, "cat >/dev/null\necho 'tar: lib: Cannot mkdir: Permission denied' >&2\nexit 2\n")
     with pytest.raises(archive.UnsafeArchive, match=r"couldn't be unpacked \(lib: Cannot mkdir: Permission denied\)"):
         archive.extract_zstd_tar(chunks(python_archive()), tmp_path / "out")
 

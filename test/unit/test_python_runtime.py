@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import signal
 import time
 
 import pytest
 
-from archives import python_archive
+from archives import fake_tar, python_archive
 from http_server import ScriptedServer, trickle
 from python_buildpack.python_version import RequestedVersion
 from python_buildpack import archive, python_runtime
@@ -108,12 +107,8 @@ def test_a_web_page_instead_of_the_archive(tmp_path, mirror_dir):
 
 def test_a_full_disk_is_named_as_such(tmp_path, mirror_dir, monkeypatch):
     # A tar that starts writing, then finds the disk full (GNU tar's words).
-    full_tar = tmp_path / "tar"
-    full_tar.write_text("#!/bin/sh\nfor a; do case $a in --directory=*) mkdir \"${a#*=}/bin\";; esac; done\n"
-                        "echo 'tar: bin/python3: Cannot write: No space left on device' >&2\nexit 2\n")
-    full_tar.chmod(0o755)
-    which = shutil.which
-    monkeypatch.setattr(archive.shutil, "which", lambda name: str(full_tar) if name == "tar" else which(name))
+    fake_tar(tmp_path, monkeypatch, "for a; do case $a in --directory=*) mkdir \"${a#*=}/bin\";; esac; done\n"
+                                    "echo 'tar: bin/python3: Cannot write: No space left on device' >&2\nexit 2\n")
     with pytest.raises(BuildError) as error:
         install(tmp_path, mirror_dir)
     assert error.value.id == "install-python::disk-full"
