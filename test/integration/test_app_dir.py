@@ -118,3 +118,19 @@ def test_the_apps_tests_run_in_its_directory(herokuish, fixture_app):
     assert tests is not None and tests.returncode == 0, tests.output
     assert "-----> Running the app's tests: python manage.py test" in tests.stdout
     assert "Ran 1 test" in tests.output
+
+
+def test_an_inferred_asgi_process_runs_from_the_app_dir(herokuish, fixture_app, tmp_path):
+    """The FastAPI app moved into api/: uvicorn is told to import from there."""
+    import shutil
+
+    flat = fixture_app("fastapi_app")
+    source = tmp_path / "fastapi_monorepo"
+    shutil.copytree(flat, source / "api")
+    (source / "README.md").write_text("The API is in api/.\n")
+    monorepo_build(herokuish, "api")
+    outcome = herokuish.build(source)
+    uvicorn = "uvicorn --app-dir api main:app --host 0.0.0.0 --port $PORT"
+    assert f"-----> No Procfile: the web process defaults to '{uvicorn}'\n" in ok(outcome).stdout
+    assert outcome.release.stdout == f"---\ndefault_process_types:\n  web: {uvicorn}\n"
+    assert herokuish.fetch("/").text == "Hello from FastAPI on Python 3.12"
