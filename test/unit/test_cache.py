@@ -598,15 +598,21 @@ def test_no_sticky_version(tmp_path):
 
 # --- a dependency change keeps Python and the tool --------------------------------
 
-def test_changed_dependencies_reset_the_install_to_its_base(dirs, capsys):
+def saved_after_base(dirs, changed: str, text: str) -> tuple[InstallBase, Path]:
+    """An install saved with its base recorded before `changed` was written;
+    and where a restore moves it."""
     cache_dir, install = dirs
     make_install(install)
     base = InstallBase.record(install)
-    (install / "lib" / "six.py").write_text("a dependency")
+    (install / changed).write_text(text)
     assert BuildCache(cache_dir).save(KEY, install, base) is None
+    return base, install.with_name("other")
+
+
+def test_changed_dependencies_reset_the_install_to_its_base(dirs, capsys):
+    base, target = saved_after_base(dirs, "lib/six.py", "a dependency")
     capsys.readouterr()
-    target = install.with_name("other")
-    restored = BuildCache(cache_dir).restore(key(dependencies="changed"), target)
+    restored = BuildCache(dirs[0]).restore(key(dependencies="changed"), target)
     assert restored.reused and not restored.dependencies_unchanged
     assert restored.reset_reasons == ("The contents of requirements.txt changed",) and restored.base == base
     assert (target / "bin" / "python3").exists() and not (target / "lib" / "six.py").exists()
@@ -623,13 +629,8 @@ def test_changed_dependencies_without_a_saved_base_discard_the_install(dirs, cap
 
 
 def test_a_base_changed_since_discards_the_install(dirs, capsys):
-    cache_dir, install = dirs
-    make_install(install)
-    base = InstallBase.record(install)
-    (install / "bin" / "python3").write_text("replaced by a dependency")
-    assert BuildCache(cache_dir).save(KEY, install, base) is None
-    target = install.with_name("other")
-    restored = BuildCache(cache_dir).restore(key(dependencies="changed"), target)
+    _base, target = saved_after_base(dirs, "bin/python3", "replaced by a dependency")
+    restored = BuildCache(dirs[0]).restore(key(dependencies="changed"), target)
     assert not restored.reused and not target.exists()
     assert "changed since its dependencies were installed" in capsys.readouterr().out
 
