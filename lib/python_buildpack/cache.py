@@ -20,6 +20,12 @@ renames it into place and writes metadata.json last. Two builds of one app
 can run at once on one CACHE_DIR: each restore and save holds the lock, and
 a build that can't get it in time goes on without the cache.
 
+A save starts early (`start_save`): the copy is made in the background as
+soon as the install is what the build should leave, beside collectstatic
+and the other steps that follow, holding the lock. `save` then checks the
+install is still what was copied (the same files, by inode where the copy
+is made of hardlinks), and copies again if anything changed since.
+
 Nothing in the cache is trusted to be what it should: a symbolic link, FIFO
 or other odd file where a directory or file of ours belongs is removed,
 never followed or read (a FIFO would block the build).
@@ -38,13 +44,14 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from . import app_files, errors, output
-from .install_base import InstallBase
+from .install_base import InstallBase, KeptBytecode
 
 NAMESPACE = "python-buildpack"
 # 2: metadata.json records the install's file count and size.
@@ -225,6 +232,8 @@ class Restored:
     # Why the restored install was reset to its base: the dependencies are
     # installed afresh (empty when they weren't).
     reset_reasons: tuple[str, ...] = ()
+    # What the reset kept for the reinstall to reuse, to tidy after it.
+    kept_bytecode: Optional[KeptBytecode] = None
 
     @classmethod
     def discarded(cls, reasons: Sequence[str]) -> "Restored":
@@ -246,6 +255,7 @@ class BuildCache:
         self.classic_version_path = cache_dir / ".heroku" / "python-version"
         self.pip_dir = self.root / "pip"
         self._download_caches = {self.pip_dir}
+        self._early: Optional[_EarlyCopy] = None
 
     # -- reading ------------------------------------------------------------
 
@@ -304,6 +314,7 @@ class BuildCache:
                 # A cache we can't read or change (permissions, a full disk)
                 # costs the build its cache, not the build.
                 reasons = [f"It can't be used: {_describe(error)}"]
+                _remove_path(install_dir)  # whatever of it was moved into the build
                 self._discard(reasons, keep_pip=True)
                 return Restored.discarded(reasons)
 
@@ -324,12 +335,14 @@ class BuildCache:
         if not os.path.lexists(self.python_dir):
             return Restored(False)  # nothing saved yet, or the last build failed after restoring
         old = self._read_metadata()
-        reasons = self._reasons_to_discard(old, key)
+        reinstall = key.dependencies.reinstall_reasons(old.key.dependencies) if old else []
+        base = self._read_base()
+        # A reset checks the base entry by entry and removes the rest: no
+        # need to count the whole install first.
+        reasons = self._reasons_to_discard(old, key, count_files=not (reinstall and base))
         if reasons:
             self._discard(reasons, keep_pip=old is not None)
             return Restored.discarded(reasons)
-        reinstall = key.dependencies.reinstall_reasons(old.key.dependencies)
-        base = self._read_base()
         if reinstall and base is None:
             self._discard(reinstall, keep_pip=True)  # saved without its base: an older cache
             return Restored.discarded(reinstall)
@@ -339,7 +352,8 @@ class BuildCache:
             self._discard([problem], keep_pip=True)
             return Restored.discarded([problem])
         if reinstall:
-            if not base.reset(install_dir):
+            kept = base.reset(install_dir)
+            if kept is None:
                 why = "The cached Python install changed since its dependencies were installed"
                 _remove_path(install_dir)
                 self._discard([why], keep_pip=True)
@@ -347,11 +361,11 @@ class BuildCache:
             output.step("Keeping the cached Python; installing the dependencies afresh since:")
             for reason in reinstall:
                 output.info(f"- {reason}")
-            return Restored(True, status=REUSED, base=base, reset_reasons=tuple(reinstall))
+            return Restored(True, status=REUSED, base=base, reset_reasons=tuple(reinstall), kept_bytecode=kept)
         unchanged = old.key.dependencies.fingerprint == key.dependencies.fingerprint
         return Restored(True, dependencies_unchanged=unchanged, status=REUSED, base=base)
 
-    def _reasons_to_discard(self, old: Optional[Metadata], key: CacheKey) -> list[str]:
+    def _reasons_to_discard(self, old: Optional[Metadata], key: CacheKey, count_files: bool = True) -> list[str]:
         if old is None:
             return [INCOMPLETE]
         if not _is_real_dir(self.python_dir):
@@ -361,7 +375,7 @@ class BuildCache:
             return changes
         if not all(_is_real_dir(self.python_dir / name) for name in INSTALL_DIRS):
             return [INSTALL_INCOMPLETE]
-        if _measure(self.python_dir) != old.install:
+        if count_files and _measure(self.python_dir) != old.install:
             return [INSTALL_INCOMPLETE]
         return []
 
@@ -418,6 +432,24 @@ class BuildCache:
 
     # -- saving -------------------------------------------------------------
 
+    def start_save(self, install_dir: Path) -> None:
+        """Start copying the install into the cache, in the background, if
+        the lock can be had now; `save` checks and finishes it."""
+        if self._early is not None:
+            return
+        try:
+            if os.path.lexists(self.root) and not _is_real_dir(self.root):
+                _remove_path(self.root)
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = self._open_lock_file()
+            if fd is not None and not _acquire(fd, 0.0):
+                os.close(fd)  # another build has the cache: `save` waits for it
+                return
+            self._remove_leftovers()
+        except OSError:
+            return  # `save` meets the problem again, and says what it is
+        self._early = _EarlyCopy.start(install_dir, self._staging_path(), fd, sorted(self._download_caches))
+
     def save(self, key: CacheKey, install_dir: Path, base: Optional[InstallBase] = None) -> Optional[str]:
         """Save the install for the next build; return a warning, if any.
 
@@ -426,6 +458,15 @@ class BuildCache:
         or runs out of space leaves nothing the next build would reuse.
         """
         output.step("Saving cache")
+        early, self._early = self._early, None
+        if early is not None and early.finish(install_dir):
+            try:
+                self._commit(key, early.staging, early.size, early.download_cache_sizes, base)
+                return None
+            except OSError as error:
+                return _save_warning(error, self.root.parent)
+            finally:
+                early.release()
         try:
             if os.path.lexists(self.root) and not _is_real_dir(self.root):
                 _remove_path(self.root)
@@ -435,23 +476,35 @@ class BuildCache:
                     return errors.cache_busy_warning(LOCK_WAIT_SECONDS, saving=True)
                 self._save_locked(key, install_dir, base)
         except OSError as error:
-            if error.errno in (errno.ENOSPC, errno.EDQUOT):
-                return errors.cache_no_space_warning(str(self.root.parent))
-            return errors.cache_save_warning(_describe(error))
+            return _save_warning(error, self.root.parent)
         return None
+
+    def _staging_path(self) -> Path:
+        return self.root / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
 
     def _save_locked(self, key: CacheKey, install_dir: Path, base: Optional[InstallBase]) -> None:
         self._remove_leftovers()
-        # The old install goes first, metadata.json before it, so that space
-        # is free for the copy and nothing describes a half-removed install.
-        _remove_path(self.metadata_path)
-        _remove_path(self.python_dir)
-        staging = self.root / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
+        staging = self._staging_path()
         try:
             _link_or_copy_tree(install_dir, staging)
             size = _measure(staging)
+        except BaseException:
+            _remove_path(staging)
+            raise
+        self._commit(key, staging, size, _sizes(sorted(self._download_caches)), base)
+
+    def _commit(self, key: CacheKey, staging: Path, size: InstallSize, download_cache_sizes: dict[Path, int],
+                base: Optional[InstallBase]) -> None:
+        """Put a complete copy of the install in place, with what describes it."""
+        try:
+            # The old install goes first, metadata.json before it, so that
+            # nothing describes a half-removed install.
+            _remove_path(self.metadata_path)
+            _remove_path(self.python_dir)
             os.rename(staging, self.python_dir)
-            self._prune_download_caches()
+            for download_cache, size_of_it in download_cache_sizes.items():
+                if size_of_it > DOWNLOAD_CACHE_LIMIT:
+                    _remove_path(download_cache)
             _write_atomically(self.version_path, key.runtime.python_version + "\n")
             if base is not None:
                 _write_atomically(self.base_path, base.to_text())
@@ -475,11 +528,6 @@ class BuildCache:
     def tool_dir(self, name: str) -> Path:
         """Where a tool kept out of the slug lives between builds (see tool_layer)."""
         return self.root / name
-
-    def _prune_download_caches(self) -> None:
-        for download_cache in sorted(self._download_caches):
-            if _size(download_cache) > DOWNLOAD_CACHE_LIMIT:
-                _remove_path(download_cache)
 
     # -- the lock -----------------------------------------------------------
 
@@ -511,6 +559,91 @@ class BuildCache:
             # A link, FIFO, socket or directory in the lock file's place.
             _remove_path(self.lock_path)
         return None
+
+
+def _save_warning(error: OSError, cache_dir: Path) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return errors.cache_no_space_warning(str(cache_dir))
+    return errors.cache_save_warning(_describe(error))
+
+
+@dataclass
+class _EarlyCopy:
+    """The install's copy into the cache, made on a thread while the build
+    goes on (BuildCache.start_save), with the cache's lock held throughout."""
+
+    install_dir: Path
+    staging: Path
+    lock_fd: Optional[int]
+    download_caches: list[Path]
+    thread: Optional[threading.Thread] = None
+    # What the thread found: the copy's files, by inode when hardlinked.
+    copied: Optional[dict[str, object]] = None
+    linked: bool = False
+    size: InstallSize = InstallSize(0, 0)
+    download_cache_sizes: dict[Path, int] = field(default_factory=dict)
+    failed: bool = False
+
+    @classmethod
+    def start(cls, install_dir: Path, staging: Path, lock_fd: Optional[int],
+              download_caches: list[Path]) -> "_EarlyCopy":
+        early = cls(install_dir, staging, lock_fd, download_caches)
+        # A daemon: a build that fails meanwhile isn't kept waiting for a
+        # copy nobody will use; the next build removes what it left.
+        early.thread = threading.Thread(target=early._copy, name="cache-save", daemon=True)
+        early.thread.start()
+        return early
+
+    def _copy(self) -> None:
+        try:
+            self.linked = _link_or_copy_tree(self.install_dir, self.staging)
+            self.copied = _entries(self.staging, self.linked)
+            self.size = _measure(self.staging)
+            self.download_cache_sizes = _sizes(self.download_caches)
+        except Exception:  # noqa: BLE001 - `save` copies again, and reports what goes wrong then
+            self.failed = True
+
+    def finish(self, install_dir: Path) -> bool:
+        """Wait for the copy; whether it is the install as it is now. If
+        not, it is removed and the lock released, for a save afresh."""
+        assert self.thread is not None
+        self.thread.join()
+        try:
+            if not self.failed and install_dir == self.install_dir and self.copied == _entries(install_dir, self.linked):
+                return True
+        except OSError:
+            pass
+        _remove_path(self.staging)
+        self.release()
+        return False
+
+    def release(self) -> None:
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+
+
+def _entries(directory: Path, by_inode: bool) -> dict[str, object]:
+    """What tells two copies of a tree apart: each entry's path, and for
+    files and links their inode (two trees of hardlinks share them; a file
+    replaced or added since has another) or else their size and mtime.
+    Directories are read without a stat of each file when `by_inode`."""
+    found: dict[str, object] = {}
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        with os.scandir(os.path.join(directory, relative)) as entries:
+            for entry in entries:
+                path = f"{relative}/{entry.name}" if relative else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    found[path] = "dir"
+                    pending.append(path)
+                elif by_inode:
+                    found[path] = entry.inode()
+                else:
+                    info = entry.stat(follow_symlinks=False)
+                    found[path] = (info.st_size, info.st_mtime_ns)
+    return found
 
 
 def _acquire(fd: int, wait: float) -> bool:
@@ -574,19 +707,21 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _link_or_copy_tree(source: Path, target: Path) -> None:
-    """Hardlink the tree where the file system allows, else copy it. Tried,
+def _link_or_copy_tree(source: Path, target: Path) -> bool:
+    """Hardlink the tree where the file system allows, else copy it (False). Tried,
     not predicted: two bind mounts of one file system (a cache volume) have
     one st_dev but refuse links between them (link(2), EXDEV: "link() does
     not work across different mounts, even if the same filesystem is mounted
     on both")."""
     try:
         _copy_tree(source, target, link=True)
+        return True
     except OSError as error:
         if error.errno == errno.ENOSPC:
             raise
         _remove_path(target)
         _copy_tree(source, target, link=False)
+        return False
 
 
 def _copy_tree(source: Path, target: Path, link: bool) -> None:
@@ -616,18 +751,27 @@ def _copy_tree(source: Path, target: Path, link: bool) -> None:
 def _measure(directory: Path) -> InstallSize:
     """The files (and links) under `directory` and their total size, links not followed."""
     files = total = 0
-    for root, dirs, names in os.walk(directory):
-        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-                files += 1
-            except OSError:
-                pass
+    pending = [os.fspath(directory)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(entry.path)
+                        else:
+                            total += entry.stat(follow_symlinks=False).st_size
+                            files += 1
+                    except OSError:
+                        pass
+        except OSError:
+            pass
     return InstallSize(files, total)
 
 
-def _size(directory: Path) -> int:
-    return _measure(directory).bytes if _is_real_dir(directory) else 0
+def _sizes(directories: list[Path]) -> dict[Path, int]:
+    """The download caches' sizes, for the save to drop those grown too large."""
+    return {directory: _measure(directory).bytes if _is_real_dir(directory) else 0 for directory in directories}
 
 
 def _describe(error: OSError) -> str:

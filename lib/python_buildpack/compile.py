@@ -85,6 +85,10 @@ def compile_app(build: Build) -> None:
     manager.prefetch_tool(context)  # downloads beside Python's
     with report.step("python"):
         restored = install_python(context, python, key, manager)
+    if nothing_to_install(restored, reinstall_reason):
+        # The install is already what this build leaves: its copy into the
+        # cache starts now, beside the steps that follow (cache.py).
+        build.cache.start_save(location.install_dir)
 
     with report.step("package_manager"):
         manager.install_tool(context)
@@ -100,6 +104,7 @@ def compile_app(build: Build) -> None:
     with report.step("nltk"):
         if nltk.download_corpora(location, build.app_dir, app_env):
             tool_environment += (Variable.everywhere("NLTK_DATA", "{home}/nltk_data", environment.FORCED),)
+    build.cache.start_save(location.install_dir)  # beside collectstatic, if not started yet
     with report.step("collectstatic"):
         if build.install_test:
             output.step("Skipping Django collectstatic for the test build")
@@ -149,7 +154,7 @@ def install_dependencies(
     context: InstallContext, manager: PackageManager, restored: Restored, reinstall_reason: Optional[str],
 ) -> None:
     """Install the dependencies, unless the restored install has them already."""
-    skipped = restored.dependencies_unchanged and reinstall_reason is None
+    skipped = nothing_to_install(restored, reinstall_reason)
     context.build.report.record(dependencies_install_skipped=skipped)
     if skipped:
         output.step(f"Skipping dependency install: {manager.file_name} and the cached install are unchanged")
@@ -157,6 +162,14 @@ def install_dependencies(
     if restored.dependencies_unchanged:
         output.info(f"The install runs again since {reinstall_reason}.")
     manager.install_dependencies(context)
+    if restored.kept_bytecode:
+        restored.kept_bytecode.tidy()
+
+
+def nothing_to_install(restored: Restored, reinstall_reason: Optional[str]) -> bool:
+    """Whether the restored install has the dependencies already (and the
+    package manager has no reason to run again)."""
+    return restored.dependencies_unchanged and reinstall_reason is None
 
 
 def write_environment(build: Build, location: PythonLocation, tool_environment: tuple[Variable, ...]) -> None:

@@ -8,19 +8,73 @@ exactly as a first build has it before its dependencies go in, without
 downloading Python or the tool again. If anything of the base itself is
 missing or changed (an app's requirements.txt that pins another pip), it
 can't be trusted, and the whole install is discarded instead.
+
+A reset keeps the compiled bytecode (`__pycache__`) of the packages it
+removes from site-packages, for the reinstall to reuse: a package that goes
+back in unchanged (the same file, with the mtime and size its .pyc
+records) isn't compiled again, which is most of a reinstall's time. The
+bytecode the reinstall didn't take is removed afterwards (`tidy`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
-from dataclasses import dataclass
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 # An entry: its kind, and what tells it unchanged.
 _DIR, _FILE, _LINK = "d", "f", "l"
+# A package (or module) directly in a site-packages directory.
+_IN_SITE_PACKAGES = re.compile(r"lib/python3\.[0-9]+/site-packages/[^/]+")
+# The directory a reset moves what it removes to (beside the install, on its
+# file system), and how long the reinstall's end waits for it to be emptied.
+TRASH_PREFIX = ".python-reset-"
+TRASH_WAIT_SECONDS = 300.0
+
+
+@dataclass
+class KeptBytecode:
+    """What a reset left for the reinstall to reuse: the removed packages'
+    directories, now holding nothing but their `__pycache__` directories,
+    and the base's directories whose `__pycache__` held a removed module's
+    bytecode (six.py's, beside the base's own modules). The rest of what
+    the reset removed is deleted in the background meanwhile."""
+
+    stripped: list[Path] = field(default_factory=list)
+    parents: set[Path] = field(default_factory=set)
+    trash: Optional[Path] = None
+    emptying: Optional[subprocess.Popen] = None
+
+    def tidy(self) -> None:
+        """After the reinstall: remove the bytecode of modules it didn't put
+        back, and the directories left empty, so the install holds what a
+        first build's does. An empty directory in site-packages would import
+        as a namespace package."""
+        for directory in self.stripped:
+            for root, _dirs, _files in os.walk(directory, topdown=False):
+                if os.path.basename(root) == "__pycache__":
+                    _remove_orphan_bytecode(Path(root))
+                else:
+                    _remove_if_empty(root)
+        for parent in self.parents:
+            _remove_orphan_bytecode(parent / "__pycache__")
+        self._empty_trash()
+
+    def _empty_trash(self) -> None:
+        if self.emptying is not None:
+            try:
+                self.emptying.wait(timeout=TRASH_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.emptying.kill()
+                self.emptying.wait()
+        if self.trash is not None:
+            shutil.rmtree(self.trash, ignore_errors=True)  # what rm couldn't, if anything
 
 
 @dataclass(frozen=True)
@@ -32,25 +86,39 @@ class InstallBase:
     def record(cls, install_dir: Path) -> "InstallBase":
         return cls(_walk(install_dir))
 
-    def reset(self, install_dir: Path) -> bool:
-        """Remove all but the base from `install_dir`; False (nothing
-        removed) if the base itself isn't there as it was recorded."""
-        now = _walk(install_dir)
-        if any(now.get(path) != entry for path, entry in self.entries.items()):
-            return False
-        # Only what sits directly in a directory of the base: a removed
-        # package's directory goes whole.
-        added = [path for path in now if path not in self.entries
-                 and (path.rpartition("/")[0] in self.entries or "/" not in path)]
-        for path in added:
-            target = install_dir / path
-            if now[path][0] == _DIR:
-                shutil.rmtree(target, ignore_errors=True)
-            else:
-                target.unlink(missing_ok=True)
-        for parent in {path.rpartition("/")[0] for path in added}:
-            _remove_orphan_bytecode(install_dir / parent / "__pycache__")
+    def reset(self, install_dir: Path) -> Optional[KeptBytecode]:
+        """Remove all but the base from `install_dir`, keeping the bytecode
+        the reinstall can reuse; None (nothing removed) if the base itself
+        isn't there as it was recorded."""
+        if not self._intact(install_dir):
+            return None
+        return _remove(install_dir, self._added(install_dir))
+
+    def _intact(self, install_dir: Path) -> bool:
+        """Whether every entry of the base is there as recorded: one lstat
+        each, not a walk of the whole install (Django's is three times the base)."""
+        root = str(install_dir)
+        for path, entry in self.entries.items():
+            try:
+                if _entry(os.lstat(os.path.join(root, path))) != entry:
+                    return False
+            except OSError:
+                return False
         return True
+
+    def _added(self, install_dir: Path) -> list[tuple[str, bool]]:
+        """What sits directly in a directory of the base without being part
+        of it (a removed package's directory goes whole), and whether it is
+        a directory. Bytecode directories are left to `KeptBytecode.tidy`."""
+        added = []
+        directories = [""] + [path for path, (kind, _size, _mtime) in self.entries.items() if kind == _DIR]
+        for directory in directories:
+            with os.scandir(install_dir / directory) as found:
+                for entry in found:
+                    path = f"{directory}/{entry.name}" if directory else entry.name
+                    if entry.name != "__pycache__" and path not in self.entries:
+                        added.append((path, entry.is_dir(follow_symlinks=False)))
+        return added
 
     def to_text(self) -> str:
         return "".join(f"{kind} {size} {mtime} {path}\n" for path, (kind, size, mtime) in sorted(self.entries.items()))
@@ -77,28 +145,78 @@ def _walk(install_dir: Path) -> dict[str, tuple[str, int, int]]:
         for name in dirs + files:
             path = name if relative_root == "." else f"{relative_root}/{name}"
             try:
-                info = os.lstat(os.path.join(root, name))
+                entry = _entry(os.lstat(os.path.join(root, name)))
             except OSError:
                 continue
-            if stat.S_ISLNK(info.st_mode):
-                found[path] = (_LINK, 0, 0)
-            elif stat.S_ISDIR(info.st_mode):
-                if name != "__pycache__":
-                    found[path] = (_DIR, 0, 0)
-            elif "/__pycache__/" not in f"/{path}":
-                found[path] = (_FILE, info.st_size, info.st_mtime_ns)
+            if entry[0] == _DIR and name == "__pycache__" or entry[0] == _FILE and "/__pycache__/" in f"/{path}":
+                continue
+            found[path] = entry
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
     return found
 
 
+def _entry(info: os.stat_result) -> tuple[str, int, int]:
+    if stat.S_ISLNK(info.st_mode):
+        return (_LINK, 0, 0)
+    if stat.S_ISDIR(info.st_mode):
+        return (_DIR, 0, 0)
+    return (_FILE, info.st_size, info.st_mtime_ns)
+
+
+def _remove(install_dir: Path, added: list[tuple[str, bool]]) -> KeptBytecode:
+    """Remove what was added to the base. Directories are renamed into a
+    trash directory that `rm` empties in the background while the
+    dependencies go back in (deleting Django's thousands of files takes
+    longer than its reinstall from the cache); first their `__pycache__`
+    directories, if in site-packages, move back to where they were."""
+    kept = KeptBytecode(parents={install_dir / path.rpartition("/")[0] for path, _is_dir in added})
+    directories = [path for path, is_dir in added if is_dir]
+    for path, is_dir in added:
+        if not is_dir:
+            (install_dir / path).unlink(missing_ok=True)
+    if not directories:
+        return kept
+    kept.trash = Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=install_dir.parent))
+    for index, path in enumerate(directories):
+        target, moved = install_dir / path, kept.trash / str(index)
+        os.rename(target, moved)
+        if _IN_SITE_PACKAGES.fullmatch(path) and _move_back_bytecode(moved, target):
+            kept.stripped.append(target)
+    kept.emptying = subprocess.Popen(["rm", "-rf", "--", str(kept.trash)], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return kept
+
+
+def _move_back_bytecode(moved: Path, target: Path) -> bool:
+    """Move the `__pycache__` directories under `moved` to the same places
+    under `target`; whether there were any."""
+    any_moved = False
+    for root, dirs, _files in os.walk(moved):
+        if "__pycache__" in dirs:
+            dirs.remove("__pycache__")
+            source = os.path.join(root, "__pycache__")
+            if not os.path.islink(source):
+                destination = target / os.path.relpath(root, moved)
+                destination.mkdir(parents=True, exist_ok=True)
+                os.rename(source, destination / "__pycache__")
+                any_moved = True
+    return any_moved
+
+
+def _remove_if_empty(directory: str) -> None:
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass  # not empty
+
+
 def _remove_orphan_bytecode(cache_dir: Path) -> None:
-    """The compiled bytecode of modules just removed (six.py's, in the
-    __pycache__ beside the base's own modules): Python never imports it, but
-    a first build hasn't it."""
+    """The compiled bytecode in a `__pycache__` whose module is gone (six.py's
+    beside the base's own modules, a package's that the reinstall left out):
+    Python never imports it, and a first build hasn't it."""
     if cache_dir.is_symlink() or not cache_dir.is_dir():
         return
     for pyc in cache_dir.glob("*.pyc"):
         if not (cache_dir.parent / (pyc.name.split(".", 1)[0] + ".py")).exists():
             pyc.unlink(missing_ok=True)
-    if not any(cache_dir.iterdir()):
-        cache_dir.rmdir()
+    _remove_if_empty(str(cache_dir))

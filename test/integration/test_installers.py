@@ -274,10 +274,21 @@ FILES = ("cd /app/.heroku/python && find . -name __pycache__ -prune -o -type f -
          "-o -printf '%p\\n' | LC_ALL=C sort")
 
 
+# The compiled bytecode, by name: what a build leaves besides FILES.
+BYTECODE = "cd /app/.heroku/python && find . -path '*/__pycache__/*' | LC_ALL=C sort"
+# When idna's bytecode was written (a reused .pyc keeps its time).
+IDNA_BYTECODE_TIME = ("python -c 'import glob, os; print(os.stat(glob.glob(\"/app/.heroku/python/lib/python3*/"
+                      "site-packages/idna/__pycache__/core.*.pyc\")[0]).st_mtime_ns)'")
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
 def test_a_requirements_change_keeps_python_and_pip_and_equals_a_first_build(
-        herokuish, another_builder, fixture_app):
-    ok(herokuish.build(fixture_app("minimal_app", {"requirements.txt": "six==1.17.0\nidna==3.10\n"})))
-    assert herokuish.run_in_app("python -c 'import six'").returncode == 0
+        herokuish, another_builder, fixture_app, installer):
+    herokuish.config["PYTHON_INSTALLER"] = installer
+    ok(herokuish.build(fixture_app("minimal_app", {
+        "requirements.txt": "six==1.17.0\nidna==3.10\ncertifi==2025.8.3\n"})))
+    assert herokuish.run_in_app("python -c 'import six, certifi'").returncode == 0
+    idna_compiled = herokuish.run_in_app(IDNA_BYTECODE_TIME).stdout
     changed = fixture_app("minimal_app", {"requirements.txt": "idna==3.10\n"})
     outcome = herokuish.build(changed)
     log = ok(outcome).stdout
@@ -290,9 +301,15 @@ def test_a_requirements_change_keeps_python_and_pip_and_equals_a_first_build(
     # six, which the file no longer lists, is gone.
     gone = herokuish.run_in_app("python -c 'import six'")
     assert gone.returncode == 1 and "No module named 'six'" in gone.stderr, gone.output
-    after_change = (installed(herokuish), herokuish.run_in_app(FILES).stdout)
+    if installer == "uv":
+        # idna went back in as it was: its bytecode was kept, not compiled
+        # again (pip compiles what it installs whatever is there).
+        assert herokuish.run_in_app(IDNA_BYTECODE_TIME).stdout == idna_compiled
+    after_change = (installed(herokuish), herokuish.run_in_app(FILES).stdout, herokuish.run_in_app(BYTECODE).stdout)
 
-    first = another_builder("first-build")
+    first = another_builder("first-build", PYTHON_INSTALLER=installer)
     ok(first.build(changed))
-    assert after_change == (installed(first), first.run_in_app(FILES).stdout)
-    assert "site-packages/six" not in after_change[1]
+    assert after_change == (installed(first), first.run_in_app(FILES).stdout, first.run_in_app(BYTECODE).stdout)
+    assert "site-packages/six" not in after_change[1] + after_change[2]
+    assert "site-packages/certifi" not in after_change[1] + after_change[2]
+    assert "idna/__pycache__/core." in after_change[2]

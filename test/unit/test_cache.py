@@ -643,3 +643,108 @@ def test_a_synced_lockfile_change_keeps_the_whole_install(dirs):
     restored = BuildCache(cache_dir).restore(key(dependencies="changed", syncs=True), install.with_name("other"))
     assert restored.reused and not restored.dependencies_unchanged and restored.reset_reasons == ()
     assert (install.with_name("other") / "lib" / "six.py").exists()  # the tool syncs it
+
+
+# --- the early save: copied beside the build's last steps ---------------------
+
+@pytest.fixture
+def copies(monkeypatch):
+    """How many times the install was copied into the cache."""
+    made = []
+    real = cache_module._link_or_copy_tree
+
+    def counted(source, target):
+        made.append(target)
+        return real(source, target)
+
+    monkeypatch.setattr(cache_module, "_link_or_copy_tree", counted)
+    return made
+
+
+def started_early(dirs):
+    cache_dir, install = dirs
+    make_install(install)
+    (install / "lib" / "module.py").write_text("one")
+    cache = BuildCache(cache_dir)
+    cache.start_save(install)
+    cache._early.thread.join()  # copied: what follows happens after the copy
+    return cache
+
+
+def test_an_early_save_of_an_unchanged_install_is_kept(dirs, copies):
+    cache_dir, install = dirs
+    cache = started_early(dirs)
+    assert cache.save(KEY, install) is None
+    assert len(copies) == 1
+    assert (cache.python_dir / "lib" / "module.py").stat().st_ino == (install / "lib" / "module.py").stat().st_ino
+    assert sorted(p.name for p in cache.root.iterdir()) == [".lock", "metadata.json", "python", "python-version"]
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("other")).reused
+
+
+def replace_file(install):
+    replacement = install / "lib" / "new-module.py"
+    replacement.write_text("two")  # the same size, another file
+    os.replace(replacement, install / "lib" / "module.py")
+
+
+@pytest.mark.parametrize("change", [
+    lambda install: (install / "lib" / "added.py").write_text("added"),
+    lambda install: (install / "lib" / "module.py").unlink(),
+    lambda install: (install / "lib" / "empty").mkdir(),
+    replace_file,
+], ids=["file added", "file removed", "directory added", "file replaced"])
+def test_an_install_changed_after_the_early_copy_is_copied_again(dirs, copies, change):
+    cache_dir, install = dirs
+    cache = started_early(dirs)
+    change(install)
+    assert cache.save(KEY, install) is None
+    assert len(copies) == 2
+    assert cache_module._entries(cache.python_dir, True) == cache_module._entries(install, True)
+    assert not any(p.name.startswith(".saving-") for p in cache.root.iterdir())
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("other")).reused
+
+
+def test_an_early_copy_made_without_hardlinks_is_checked_by_size_and_time(dirs, copies, monkeypatch):
+    cache_dir, install = dirs
+    real = cache_module._copy_tree
+
+    def no_links(source, target, link):
+        if link:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real(source, target, link)
+
+    monkeypatch.setattr(cache_module, "_copy_tree", no_links)
+    cache = started_early(dirs)
+    assert cache.save(KEY, install) is None and len(copies) == 1
+    started_early_again = BuildCache(cache_dir)
+    started_early_again.start_save(install)
+    started_early_again._early.thread.join()
+    (install / "lib" / "module.py").write_text("changed in place")  # no new inode, but a copy is stale
+    assert started_early_again.save(KEY, install) is None and len(copies) == 3
+    assert (started_early_again.python_dir / "lib" / "module.py").read_text() == "changed in place"
+
+
+def test_a_failed_early_copy_is_made_again_at_the_end(dirs, copies, monkeypatch):
+    cache_dir, install = dirs
+    real = cache_module._copy_tree
+    calls = []
+
+    def fails_once(source, target, link):
+        calls.append(link)
+        if len(calls) <= 2:  # the early copy: hardlinks, then the copy it falls back to
+            raise OSError(errno.EIO, "Input/output error")
+        real(source, target, link)
+
+    monkeypatch.setattr(cache_module, "_copy_tree", fails_once)
+    cache = started_early(dirs)
+    assert cache._early.failed
+    assert cache.save(KEY, install) is None and len(copies) == 2
+    assert BuildCache(cache_dir).restore(KEY, install.with_name("other")).reused
+
+
+def test_no_early_save_while_another_build_holds_the_lock(dirs, held_lock, capsys):
+    cache_dir, install = dirs
+    started = time.monotonic()
+    held_lock.start_save(install)
+    assert time.monotonic() - started < 0.2 and held_lock._early is None  # no wait: `save` waits
+    assert "another build" in held_lock.save(KEY, install).lower()
