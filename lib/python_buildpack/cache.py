@@ -731,20 +731,90 @@ def _copy_tree(source: Path, target: Path, link: bool) -> None:
     is valid only while its source has the mtime it recorded; new mtimes
     would make every installed .pyc stale.
 
+    A hardlinked copy is made by COPY_WORKERS cp processes at once, each on
+    its share of the tree: it is all directories and links to create, which
+    one process does one at a time. (A real copy is one cp: only it keeps
+    the files that are hardlinks of each other so.)
+
     cp's own message (which names the file and the cause) becomes the
     OSError: its command line means nothing to the user.
     """
-    result = subprocess.run(
-        ["cp", "--recursive", "--no-dereference", "--preserve=mode,timestamps,links",
-         *(["--link"] if link else []), str(source), str(target)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-    )
-    if result.returncode != 0:
-        message = next((line for line in result.stderr.splitlines() if line.strip()), "cp failed")
+    options = ["cp", "--recursive", "--no-dereference", "--preserve=mode,timestamps,links"]
+    if not link:
+        _wait_for_cp([subprocess.Popen([*options, str(source), str(target)], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE)])
+        return
+    made = _split_tree(source, target)
+    shares = [made.parts[worker::COPY_WORKERS] for worker in range(COPY_WORKERS)]
+    _wait_for_cp([
+        # --parents: each part lands at its own path under the target,
+        # whose directories _split_tree made.
+        subprocess.Popen([*options, "--link", "--parents", "--", *share, str(target)], cwd=source,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for share in shares if share
+    ])
+    for directory in reversed(made.directories):  # as cp would: once the directory is filled
+        info = os.lstat(source / directory)
+        os.chmod(target / directory, stat.S_IMODE(info.st_mode))
+        os.utime(target / directory, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+# How many cp processes make a hardlinked copy together.
+COPY_WORKERS = 2
+# The tree is split down to lib/python3.X/, and further into directories
+# with more subdirectories than this, so the shares come out nearly even
+# (site-packages; Django is a third of its install).
+SPLIT_DEPTH = 2
+SPLIT_SUBDIRECTORIES = 8
+
+
+@dataclass
+class _SplitTree:
+    # The directories made in the target (relative; the root first).
+    directories: list[str] = field(default_factory=list)
+    # What the cp processes copy into them (relative paths).
+    parts: list[str] = field(default_factory=list)
+
+
+def _split_tree(source: Path, target: Path) -> _SplitTree:
+    """Make the target's top directories (lib/, lib/python3.X/) and those
+    with many subdirectories (site-packages, django/), and list the rest of
+    the tree as the parts to copy."""
+    split = _SplitTree()
+    target.mkdir()
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        split.directories.append(relative)
+        with os.scandir(source / relative) as entries:
+            for entry in sorted(entries, key=lambda entry: entry.name):
+                path = f"{relative}/{entry.name}" if relative else entry.name
+                if entry.is_dir(follow_symlinks=False) and (path.count("/") < SPLIT_DEPTH or (
+                        entry.stat(follow_symlinks=False).st_nlink - 2 > SPLIT_SUBDIRECTORIES)):
+                    (target / path).mkdir()
+                    pending.append(path)
+                else:
+                    split.parts.append(path)
+    return split
+
+
+def _wait_for_cp(processes: list[subprocess.Popen]) -> None:
+    """Wait for the cp processes; the first failure's message as an OSError."""
+    failures = []
+    try:
+        for process in processes:
+            _out, err = process.communicate()
+            if process.returncode != 0:
+                failures.append(err.decode(errors="replace"))
+    finally:
+        for process in processes:
+            if process.poll() is None:  # interrupted: stop the others too
+                process.kill()
+                process.wait()
+    if failures:
+        message = next((line for line in failures[0].splitlines() if line.strip()), "cp failed")
         message = message.removeprefix("cp: ")
-        no_space = "No space left on device" in result.stderr or "Disk quota exceeded" in result.stderr
+        no_space = any("No space left on device" in f or "Disk quota exceeded" in f for f in failures)
         raise OSError(errno.ENOSPC if no_space else errno.EIO, message)
 
 

@@ -748,3 +748,28 @@ def test_no_early_save_while_another_build_holds_the_lock(dirs, held_lock, capsy
     held_lock.start_save(install)
     assert time.monotonic() - started < 0.2 and held_lock._early is None  # no wait: `save` waits
     assert "another build" in held_lock.save(KEY, install).lower()
+
+
+def test_the_hardlinked_copy_in_shares_is_the_tree_as_it_was(tmp_path):
+    source = tmp_path / "python"
+    site = source / "lib" / "python3.13" / "site-packages"
+    for package in range(12):  # enough subdirectories to be split among the cp processes
+        (site / f"package{package}" / "sub").mkdir(parents=True)
+        (site / f"package{package}" / "sub" / "module.py").write_text(str(package))
+    (source / "bin").mkdir()
+    (source / "bin" / "python").symlink_to("python3.13")
+    (site / "package3" / "sub").chmod(0o555)
+    os.utime(site / "package5", ns=(1_000_000_000, 2_000_000_000))
+    target = tmp_path / "copy"
+    cache_module._copy_tree(source, target, link=True)
+
+    def described(root):
+        found = {}
+        for path in sorted(root.rglob("*")):
+            info = path.lstat()
+            found[str(path.relative_to(root))] = (
+                "dir", oct(info.st_mode), info.st_mtime_ns) if path.is_dir() and not path.is_symlink() else info.st_ino
+        return found
+
+    assert described(target) == described(source)
+    assert os.readlink(target / "bin" / "python") == "python3.13"
