@@ -446,6 +446,7 @@ class BuildCache:
                 os.close(fd)  # another build has the cache: `save` waits for it
                 return
             self._remove_leftovers()
+            self._make_room()
         except OSError:
             return  # `save` meets the problem again, and says what it is
         self._early = _EarlyCopy.start(install_dir, self._staging_path(), fd, sorted(self._download_caches))
@@ -484,6 +485,7 @@ class BuildCache:
 
     def _save_locked(self, key: CacheKey, install_dir: Path, base: Optional[InstallBase]) -> None:
         self._remove_leftovers()
+        self._make_room()
         staging = self._staging_path()
         try:
             _link_or_copy_tree(install_dir, staging)
@@ -493,14 +495,18 @@ class BuildCache:
             raise
         self._commit(key, staging, size, _sizes(sorted(self._download_caches)), base)
 
+    def _make_room(self) -> None:
+        """Remove the old install (another build's, saved while this one ran
+        without the cache) before the copy, so its space is free for it;
+        metadata.json first, so that nothing describes a half-removed install."""
+        _remove_path(self.metadata_path)
+        _remove_path(self.python_dir)
+
     def _commit(self, key: CacheKey, staging: Path, size: InstallSize, download_cache_sizes: dict[Path, int],
                 base: Optional[InstallBase]) -> None:
         """Put a complete copy of the install in place, with what describes it."""
         try:
-            # The old install goes first, metadata.json before it, so that
-            # nothing describes a half-removed install.
-            _remove_path(self.metadata_path)
-            _remove_path(self.python_dir)
+            self._make_room()  # in case: the lock is all that keeps another build from saving meanwhile
             os.rename(staging, self.python_dir)
             for download_cache, size_of_it in download_cache_sizes.items():
                 if size_of_it > DOWNLOAD_CACHE_LIMIT:
