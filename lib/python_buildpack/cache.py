@@ -408,7 +408,11 @@ class BuildCache:
     def discard_restored(self, install_dir: Path, why: str) -> None:
         """Throw away a restored install that turned out to be broken. The
         cache itself no longer holds it (restoring moved it out), and may by
-        now hold another build's save, so it is left alone."""
+        now hold another build's save, so it is left alone; an early save
+        of it is abandoned."""
+        early, self._early = self._early, None
+        if early is not None:
+            early.abandon()
         _remove_path(install_dir)
         output.step("Discarding cache since:")
         output.info(f"- {why}")
@@ -619,9 +623,15 @@ class _EarlyCopy:
                 return True
         except OSError:
             pass
+        self.abandon()
+        return False
+
+    def abandon(self) -> None:
+        """Wait for the copy, remove it and release the lock."""
+        assert self.thread is not None
+        self.thread.join()
         _remove_path(self.staging)
         self.release()
-        return False
 
     def release(self) -> None:
         if self.lock_fd is not None:

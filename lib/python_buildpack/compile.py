@@ -84,11 +84,12 @@ def compile_app(build: Build) -> None:
     context = InstallContext(build, location, environment.build_env(location, build.environ))
     manager.prefetch_tool(context)  # downloads beside Python's
     with report.step("python"):
-        restored = install_python(context, python, key, manager)
-    if nothing_to_install(restored, reinstall_reason):
-        # The install is already what this build leaves: its copy into the
-        # cache starts now, beside the steps that follow (cache.py).
-        build.cache.start_save(location.install_dir)
+        restored = build.cache.restore(key, location.install_dir, managers.unused_cache_dirs(manager))
+        if nothing_to_install(restored, reinstall_reason):
+            # The install is already what this build leaves: its copy into
+            # the cache starts now, beside the steps that follow (cache.py).
+            build.cache.start_save(location.install_dir)
+        restored = install_python(context, python, restored)
 
     with report.step("package_manager"):
         manager.install_tool(context)
@@ -132,10 +133,9 @@ def link_python(build: Build) -> PythonLocation:
     return location
 
 
-def install_python(context: InstallContext, python: PythonChoice, key: CacheKey, manager: PackageManager) -> Restored:
-    """Restore the cached install, or download Python."""
+def install_python(context: InstallContext, python: PythonChoice, restored: Restored) -> Restored:
+    """Use the restored install if its Python runs, else download Python."""
     build, location = context.build, context.location
-    restored = build.cache.restore(key, location.install_dir, managers.unused_cache_dirs(manager))
     if restored.reused and not python_runtime.python_works(location.home, dict(context.env)):
         why = "The cached Python install doesn't run"
         build.cache.discard_restored(location.install_dir, why)

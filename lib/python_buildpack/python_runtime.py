@@ -175,7 +175,9 @@ def python_works(python_home: Path, env: dict[str, str]) -> bool:
     """Whether the installed interpreter starts (used to vet a restored cache)."""
     try:
         result = subprocess.run(
-            [str(python_home / "bin" / "python"), "-c", "import encodings, ssl"],
+            # -S: the standard library is what is vetted; the .pth files in
+            # site-packages are the app's, and may take a while.
+            [str(python_home / "bin" / "python"), "-S", "-c", "import encodings, ssl"],
             env=env,
             capture_output=True,
             timeout=60,

@@ -773,3 +773,14 @@ def test_the_hardlinked_copy_in_shares_is_the_tree_as_it_was(tmp_path):
 
     assert described(target) == described(source)
     assert os.readlink(target / "bin" / "python") == "python3.13"
+
+
+def test_discarding_a_restored_install_abandons_its_early_save(dirs, copies):
+    cache_dir, install = dirs
+    cache = started_early(dirs)
+    cache.discard_restored(install, "The cached Python install doesn't run")
+    assert not install.exists() and cache._early is None
+    assert not any(p.name.startswith(".saving-") for p in cache.root.iterdir())
+    make_install(install, marker="installed afresh")
+    assert cache.save(KEY, install) is None  # the lock was released: no wait, no warning
+    assert (cache.python_dir / "bin" / "python3").read_text() == "installed afresh"

@@ -62,10 +62,9 @@ def test_a_restored_python_that_doesnt_run_is_replaced(tmp_path, monkeypatch, ca
     choice = PythonChoice(RequestedVersion("3.12", ".python-version"), "3.12.1", mirror_from(None), None)
     key = CacheKey(RuntimeKey("heroku-24", "amd64", "3.12.1"), DependenciesKey("fake", "1.0", "abc"))
     installed = []
-    monkeypatch.setattr(context.build.cache, "restore", lambda *args: Restored(True, True, status="reused"))
     monkeypatch.setattr(python_runtime, "python_works", lambda home, env: False)
     monkeypatch.setattr(python_runtime, "install", lambda *args: installed.append(args))
-    restored = compile_module.install_python(context, choice, key, manager)
+    restored = compile_module.install_python(context, choice, Restored(True, True, status="reused"))
     assert not restored.reused and not restored.dependencies_unchanged and len(installed) == 1
     assert "- The cached Python install doesn't run" in capsys.readouterr().out
     assert report.read(context.build_dir, None)["cache"] == {
@@ -77,10 +76,9 @@ def test_a_working_restored_python_is_used(tmp_path, monkeypatch, capsys):
     context, manager = context_for(tmp_path), FakeManager()
     choice = PythonChoice(RequestedVersion("3.12", ".python-version"), "3.12.1", mirror_from(None), None)
     key = CacheKey(RuntimeKey("heroku-24", "amd64", "3.12.1"), DependenciesKey("fake", "1.0", "abc"))
-    monkeypatch.setattr(context.build.cache, "restore", lambda *args: Restored(True, True, status="reused"))
     monkeypatch.setattr(python_runtime, "python_works", lambda home, env: True)
     monkeypatch.setattr(python_runtime, "install", lambda *args: (_ for _ in ()).throw(AssertionError("downloaded")))
-    assert compile_module.install_python(context, choice, key, manager).reused
+    assert compile_module.install_python(context, choice, Restored(True, True, status="reused")).reused
     assert "Using cached install of Python 3.12.1" in capsys.readouterr().out
 
 
