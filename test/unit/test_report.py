@@ -122,3 +122,19 @@ def test_the_report_moves_into_the_app_once_heroku_is_there(tmp_path):
     recorder.record(stack="heroku-24")
     assert (build / report.REPORT_PATH).is_file() and not (cache / report.FALLBACK_NAME).exists()
     assert report.read(build, cache)["stack"] == "heroku-24"
+
+
+def test_the_file_is_valid_json_after_every_write_and_trimmed_at_the_end(tmp_path):
+    build, cache = dirs(tmp_path)
+    recorder = BuildReport(build, cache)
+    path = build / report.REPORT_PATH
+    (build / ".heroku").mkdir()
+    recorder.record(detail="x" * 500)
+    inode = path.stat().st_ino
+    recorder.data.pop("detail")
+    recorder.record(stack="heroku-24")  # shorter than what is on disk
+    text = path.read_text()
+    assert text.endswith(" ") and json.loads(text)["stack"] == "heroku-24"  # padded, still valid
+    recorder.finish()
+    assert path.read_text() == json.dumps(recorder.data, indent=2) + "\n"  # trimmed
+    assert path.stat().st_ino == inode  # rewritten in place, no new file each time
