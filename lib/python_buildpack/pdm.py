@@ -138,8 +138,8 @@ def check_project_config(build_dir: Path) -> None:
         if not path.is_file():
             continue
         try:
-            install = pyproject.tomllib.loads(app_files.read_text(path)).get("install")
-        except pyproject.tomllib.TOMLDecodeError:
+            install = pyproject.read_toml(path).get("install")
+        except ValueError:  # not TOML
             continue  # PDM's own error says what is wrong with it
         if isinstance(install, dict) and "cache" in install:
             found = (name, install["cache"])

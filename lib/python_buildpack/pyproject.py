@@ -15,11 +15,6 @@ from typing import Any, Optional
 from . import app_files, errors, python_range
 from .python_range import PythonRange
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 FILE = "pyproject.toml"
 
 
@@ -93,6 +88,7 @@ def _parse(path: Path) -> dict[str, Any]:
         raise errors.pyproject_invalid(
             f"isn't UTF-8 text (byte {error.start + 1} can't be decoded): TOML files are UTF-8"
         ) from None
+    tomllib = _tomllib()
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -104,7 +100,17 @@ def read_toml(path: Path) -> dict[str, Any]:
     """Another of the app's TOML files (a lockfile), with the same parser:
     ValueError if it isn't TOML; an error naming it if it can't be read or
     isn't UTF-8."""
-    return tomllib.loads(app_files.read_text(path))
+    return _tomllib().loads(app_files.read_text(path))
+
+
+def _tomllib() -> Any:
+    """The TOML parser, imported when a TOML file is first read: most
+    builds read none."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:

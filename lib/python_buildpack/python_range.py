@@ -9,11 +9,12 @@ uv and PDM; Poetry's constraint syntax for Poetry, in `requires-python` and in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from . import errors
 
-from . import errors, poetry_constraints
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 FILE = "pyproject.toml"
 REQUIRES_PYTHON = "requires-python"
@@ -42,6 +43,10 @@ def pep440(key: str, text: Optional[str]) -> Optional[PythonRange]:
     """A PEP 440 range (`>=3.11,<3.14`), as pip, Pipenv and uv read it."""
     if text is None:
         return None
+    # packaging (and Poetry's reader, below) are imported when a range is
+    # read: most builds have none, and packaging takes a while to import.
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         return PythonRange(key, text, (SpecifierSet(text),))
     except InvalidSpecifier:
@@ -52,6 +57,8 @@ def poetry(key: str, text: Optional[str]) -> Optional[PythonRange]:
     """A Poetry constraint (`^3.12`, `3.12.*`, `>=3.11 <3.14 || >=3.14.1`)."""
     if text is None:
         return None
+    from . import poetry_constraints
+
     try:
         return PythonRange(key, text, tuple(poetry_constraints.to_specifier_sets(text)))
     except poetry_constraints.InvalidConstraint as error:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 from urllib.parse import urlsplit
 
-from . import archive, errors, output
+from . import errors, output
 from .download import (
     AuthenticationFailed, DownloadError, NotFound, Timeouts, TooLarge, fetch, fetch_text, looks_like_html,
 )
@@ -101,6 +101,9 @@ def install(python_dir: Path, python: PythonChoice, stack: Stack, timeouts: Time
     The archive is unpacked next to `python_dir` and renamed into place only
     once it is complete and its checksum (when the mirror has one) matches.
     """
+    # Imported here: a build with Python cached never loads tarfile.
+    from . import archive
+
     version, mirror, manifest = python.version, python.mirror, python.manifest
     name = archive_name(version, stack)
     url = mirror.url_for(name)

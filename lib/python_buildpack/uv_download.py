@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -115,6 +114,8 @@ def fetch_uv(version: str, arch: str, index: Optional[str], timeouts: Timeouts) 
 
 def child(args: list[str]) -> int:
     """Fetch and unpack uv into STAGING/target; print why not, and exit 1."""
+    import zipfile  # here and in unpack: a build that has uv cached never loads it
+
     parent, version, arch, index, timeouts, staging = args
     _die_with(int(parent))
     try:
@@ -185,6 +186,8 @@ def fetch_wheel(version: str, arch: str, index: str, timeouts: Timeouts, directo
 def unpack(wheel: Path, target: Path) -> None:
     """The wheel as `pip install --target` lays it out: its files at the
     top, its scripts (the uv binaries) in bin/."""
+    import zipfile
+
     with zipfile.ZipFile(wheel) as archive:
         for member in archive.infolist():
             parts = Path(member.filename).parts

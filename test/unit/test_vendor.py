@@ -30,16 +30,18 @@ def test_buildpack_imports_the_vendored_packaging():
     # The test venv has its own packaging (pytest needs it): the buildpack
     # modules must still get vendor/'s, first on sys.path (pytest.ini).
     assert importlib.metadata.version("packaging")
-    for obj in (poetry_constraints.SpecifierSet, poetry_constraints.Version, python_range.SpecifierSet):
+    read = python_range.pep440("requires-python", ">=3.12").alternatives[0]  # packaging is imported when used
+    for obj in (poetry_constraints.SpecifierSet, poetry_constraints.Version, type(read)):
         assert module_file(obj).is_relative_to(VENDOR)
 
 
 def test_tomllib_from_the_standard_library_or_vendored_tomli():
-    source = Path(pyproject.tomllib.__file__).resolve()
+    tomllib = pyproject._tomllib()
+    source = Path(tomllib.__file__).resolve()
     if sys.version_info >= (3, 11):
-        assert pyproject.tomllib.__name__ == "tomllib" and not source.is_relative_to(VENDOR)
+        assert tomllib.__name__ == "tomllib" and not source.is_relative_to(VENDOR)
     else:
-        assert pyproject.tomllib.__name__ == "tomli" and source.is_relative_to(VENDOR)
+        assert tomllib.__name__ == "tomli" and source.is_relative_to(VENDOR)
 
 
 def test_vendored_versions_are_the_pinned_ones():
