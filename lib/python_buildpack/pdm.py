@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from . import app_files, errors, output, pyproject, uv
+from . import errors, output, pyproject, uv
 from .commands import run_streamed
 from .config_vars import PROTECTED_NAMES, tool_setting
 from .environment import PREPEND, Variable
