@@ -442,9 +442,7 @@ class BuildCache:
         if self._early is not None:
             return
         try:
-            if os.path.lexists(self.root) and not _is_real_dir(self.root):
-                _remove_path(self.root)
-            self.root.mkdir(parents=True, exist_ok=True)
+            self._make_root()
             fd = self._open_lock_file()
             if fd is not None and not _acquire(fd, 0.0):
                 os.close(fd)  # another build has the cache: `save` waits for it
@@ -473,9 +471,7 @@ class BuildCache:
             finally:
                 early.release()
         try:
-            if os.path.lexists(self.root) and not _is_real_dir(self.root):
-                _remove_path(self.root)
-            self.root.mkdir(parents=True, exist_ok=True)
+            self._make_root()
             with self._locked() as locked:
                 if not locked:
                     return errors.cache_busy_warning(LOCK_WAIT_SECONDS, saving=True)
@@ -483,6 +479,13 @@ class BuildCache:
         except OSError as error:
             return _save_warning(error, self.root.parent)
         return None
+
+    def _make_root(self) -> None:
+        """The cache's directory, made if missing; anything else in its place
+        (a link, a file) is removed, never followed."""
+        if os.path.lexists(self.root) and not _is_real_dir(self.root):
+            _remove_path(self.root)
+        self.root.mkdir(parents=True, exist_ok=True)
 
     def _staging_path(self) -> Path:
         return self.root / f"{STAGING_PREFIX}{secrets.token_hex(4)}"

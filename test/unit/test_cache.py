@@ -665,6 +665,10 @@ def started_early(dirs):
     cache_dir, install = dirs
     make_install(install)
     (install / "lib" / "module.py").write_text("one")
+    return start_early(cache_dir, install)
+
+
+def start_early(cache_dir, install):
     cache = BuildCache(cache_dir)
     cache.start_save(install)
     cache._early.thread.join()  # copied: what follows happens after the copy
@@ -716,9 +720,7 @@ def test_an_early_copy_made_without_hardlinks_is_checked_by_size_and_time(dirs, 
     monkeypatch.setattr(cache_module, "_copy_tree", no_links)
     cache = started_early(dirs)
     assert cache.save(KEY, install) is None and len(copies) == 1
-    started_early_again = BuildCache(cache_dir)
-    started_early_again.start_save(install)
-    started_early_again._early.thread.join()
+    started_early_again = start_early(cache_dir, install)
     (install / "lib" / "module.py").write_text("changed in place")  # no new inode, but a copy is stale
     assert started_early_again.save(KEY, install) is None and len(copies) == 3
     assert (started_early_again.python_dir / "lib" / "module.py").read_text() == "changed in place"
