@@ -11,7 +11,7 @@ from typing import Optional
 
 from . import (
     app_dir, checks, django, editables, environment, errors, hooks, managers, nltk, output, python_choice,
-    python_runtime, release, sbom,
+    python_runtime, release, sbom, uv,
 )
 from .build import Build, BuildDirs
 from .cache import BuildCache, CacheKey, Restored, RuntimeKey
@@ -89,6 +89,10 @@ def compile_app(build: Build) -> None:
             # The install is already what this build leaves: its copy into
             # the cache starts now, beside the steps that follow (cache.py).
             build.cache.start_save(location.install_dir)
+        elif not restored.reused:
+            # Nothing restored, all to install: uv (if it is being fetched)
+            # downloads the tool and the dependencies while the runtime unpacks.
+            uv.warm_up(context, python.version, manager.packages_to_prefetch(build))
         restored = install_python(context, python, restored)
 
     with report.step("package_manager"):

@@ -165,6 +165,18 @@ class PackageManager:
         """Start downloading what install_tool needs, while the runtime
         downloads (uv.prefetch): nothing by default."""
 
+    def tool_requirement(self) -> Optional[str]:
+        """The requirement uv installs the tool from (pip, Pipenv, Poetry,
+        PDM), or None for a tool that isn't installed with uv."""
+        return None
+
+    def packages_to_prefetch(self, build: Build) -> list[list[str]]:
+        """What uv may download into its cache while the runtime unpacks, on
+        a first build (uv.warm_up): `uv pip install` argument lists. The tool
+        by default; pip.py adds the dependencies."""
+        requirement = self.tool_requirement()
+        return [[requirement]] if requirement else []
+
     def install_tool(self, context: InstallContext) -> None:
         raise NotImplementedError
 

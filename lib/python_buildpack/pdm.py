@@ -65,8 +65,11 @@ class Pdm(LockfileSync):
     def package_files(self, package: dict[str, Any]) -> list[tuple[str, str]]:
         return files_table(package)
 
+    def tool_requirement(self) -> str:
+        return f"pdm[locked]=={self.version}"
+
     def install_tool(self, context: InstallContext) -> None:
-        uv.install_cached_tool(context, TOOL_DIR, self.label, self.version, f"pdm[locked]=={self.version}")
+        uv.install_cached_tool(context, TOOL_DIR, self.label, self.version, self.tool_requirement())
 
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:
         # PDM stays out of the slug: for the build and later buildpacks only.

@@ -67,6 +67,18 @@ class Pip(PackageManager):
         if self.installer(context.build) == UV:
             uv.prefetch(context)
 
+    def tool_requirement(self) -> str:
+        return f"pip=={self.version}"
+
+    def packages_to_prefetch(self, build: Build) -> list[list[str]]:
+        """pip, and the dependencies when uv installs them from the files
+        alone (no local paths, editables or URLs, which it would build)."""
+        scan, (installer, _why) = self._chosen(build)
+        if installer != UV:
+            return []
+        hashes = ["--require-hashes"] if scan.hashes else []
+        return [[self.tool_requirement()], *([["-r", self.file_name, *hashes]] if not scan.reasons else [])]
+
     def install_tool(self, context: InstallContext) -> None:
         installer, why = self._chosen(context.build)[1]
         if why:
@@ -75,9 +87,9 @@ class Pip(PackageManager):
         layer = ToolLayer(self.name, self.label, self.version, context.location.install_dir, owns_directory=False)
         if installer == UV:
             uv.ensure_uv(context)
-            layer.ensure(lambda: uv.pip_install(context, context.location.python, [f"pip=={self.version}"]).ok)
+            layer.ensure(lambda: uv.pip_install(context, context.location.python, [self.tool_requirement()]).ok)
         else:
-            layer.ensure(lambda: bundled_pip.install(context, [f"pip=={self.version}"]).ok)
+            layer.ensure(lambda: bundled_pip.install(context, [self.tool_requirement()]).ok)
 
     def install_dependencies(self, context: InstallContext) -> None:
         files = [self.file_name]
@@ -162,7 +174,7 @@ def _uv_install(context: InstallContext, requirement_args: list[str], hash_check
     pip, a package on a private extra index can't be replaced by a newer one
     of the same name on PyPI (dependency confusion). UV_INDEX_STRATEGY=
     unsafe-best-match chooses across all of them, as pip does."""
-    env = {**uv.pip_environment(context), **context.build.config.matching(uv.INDEX_SETTINGS)}
+    env = uv.install_environment(context)
     # pip checks every requirement's hash once one line has a --hash; uv
     # only where it is asked to, unless told so.
     hashes = ["--require-hashes"] if hash_checking else []

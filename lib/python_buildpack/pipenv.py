@@ -41,6 +41,9 @@ class Pipenv(PackageManager):
     def prefetch_tool(self, context: InstallContext) -> None:
         uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
 
+    def tool_requirement(self) -> str:
+        return f"pipenv=={self.version}"
+
     def install_tool(self, context: InstallContext) -> None:
         root = context.location.install_dir / "pipenv"
         layer = ToolLayer(
@@ -48,7 +51,7 @@ class Pipenv(PackageManager):
             runs_on=str(context.location.home),
         )
         layer.ensure(lambda: uv.install_in_venv(
-            context, context.location.home / "pipenv" / "venv", f"pipenv=={self.version}").ok)
+            context, context.location.home / "pipenv" / "venv", self.tool_requirement()).ok)
         # Rewritten when reused too: older builds made a symlink there.
         bundled_pip.write_launcher(root / "bin" / "pipenv", "../venv/bin/pipenv")
 

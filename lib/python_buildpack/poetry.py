@@ -60,8 +60,11 @@ class Poetry(LockfileSync):
     def package_files(self, package: dict[str, Any]) -> list[tuple[str, str]]:
         return files_table(package)
 
+    def tool_requirement(self) -> str:
+        return f"poetry=={self.version}"
+
     def install_tool(self, context: InstallContext) -> None:
-        uv.install_cached_tool(context, TOOL_DIR, self.label, self.version, f"poetry=={self.version}")
+        uv.install_cached_tool(context, TOOL_DIR, self.label, self.version, self.tool_requirement())
 
     def environment(self, context: InstallContext) -> tuple[Variable, ...]:
         # Poetry stays out of the slug: for the build and later buildpacks only.

@@ -207,6 +207,18 @@ def prefetch(context: InstallContext) -> None:
     _FETCHING[layer.directory] = uv_download.Fetching.start(*_fetch_arguments(context, layer))
 
 
+def warm_up(context: InstallContext, python_version: str, installs: list[list[str]]) -> None:
+    """Have the child fetching uv (a first build's) download `installs` into
+    uv's cache once uv is unpacked, while the runtime still unpacks
+    (uv_download.WarmUp): each a `uv pip install` argument list."""
+    fetching = _FETCHING.get(_layer(context.build).directory)
+    if fetching is None or not installs:
+        return
+    fetching.warm_up(uv_download.WarmUp(
+        installs, python_version, env=install_environment(context), cwd=str(context.build_dir),
+        limit=min(context.build.timeouts.total, 120.0)))
+
+
 def _fetch_arguments(context: InstallContext, layer: ToolLayer) -> tuple[str, str, Optional[str], Timeouts]:
     # A failure costs only the time it took: uv is then installed with pip.
     timeouts = replace(context.build.timeouts, total=min(context.build.timeouts.total, 120.0), retries=1)
@@ -220,7 +232,12 @@ def uv_settings(context: InstallContext) -> dict[str, str]:
     uv_cache.mkdir(parents=True, exist_ok=True)
     # Hardlinks from the cache save copying, but only within one file system;
     # across two, uv warns "Failed to hardlink files; falling back to full copy".
-    same_fs = os.stat(uv_cache).st_dev == os.stat(context.location.install_dir.parent).st_dev
+    # The install's directory, or (before the runtime is unpacked, for the
+    # warm-up) the build dir that will hold it.
+    install_parent = context.location.install_dir.parent
+    if not install_parent.exists():
+        install_parent = context.build.dirs.build
+    same_fs = os.stat(uv_cache).st_dev == os.stat(install_parent).st_dev
     return {
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_NO_MANAGED_PYTHON": "1",
@@ -246,6 +263,12 @@ def pip_environment(context: InstallContext) -> dict[str, str]:
     """The environment of the build's `uv pip install` runs: uv's settings,
     and the app's pip index config vars as uv's."""
     return {**context.env, **uv_settings(context), **index_settings_from_pip(context.pip_settings)}
+
+
+def install_environment(context: InstallContext) -> dict[str, str]:
+    """The environment of `uv pip install` of the app's dependencies: the
+    app's own uv index config vars too (UV_INDEX_STRATEGY and the like)."""
+    return {**pip_environment(context), **context.build.config.matching(INDEX_SETTINGS)}
 
 
 def install_cached_tool(context: InstallContext, name: str, label: str, version: str, requirement: str) -> None:

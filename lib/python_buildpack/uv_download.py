@@ -6,6 +6,13 @@ indexes are sure to serve), checks it against the sha256 the index gives,
 and unpacks it as `pip install --target` would, without pip's start-up and
 resolution. Anything unexpected (no such wheel, no hash, an index that needs
 pip's keyring) just means uv is installed with pip, as before.
+
+On a first build the same child then warms uv's download cache (WarmUp):
+once uv is unpacked it runs `uv pip install --target` of what the build
+will install (the tool, and a requirements.txt's dependencies), for the
+runtime's version and platform, into a throwaway directory. The runtime is
+still unpacking meanwhile; the installs that follow take the wheels from
+the cache instead of the index.
 """
 
 from __future__ import annotations
@@ -35,6 +42,12 @@ MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
 # uv's simple page lists every file of every release: a few MB.
 PAGE_LIMIT = 32 * 1024 * 1024
 WHEEL_LIMIT = 256 * 1024 * 1024
+# The manylinux_2_N platforms uv's --python-platform takes (uv 0.13): the
+# warm-up asks for the newest one the build image's glibc can run.
+UV_MANYLINUX = (17, 28, *range(31, 41))
+# The file in the child's staging directory that asks it to warm the cache,
+# and the line on its stdin that says it is there.
+WARM_UP_FILE, WARM_UP_LINE = "warm-up.json", b"warm-up\n"
 
 
 class Unavailable(Exception):
@@ -58,6 +71,21 @@ class Download:
 
 
 @dataclass
+class WarmUp:
+    """What the child downloads into uv's cache once uv is unpacked: each of
+    `installs` is the arguments of one `uv pip install` (one that fails to
+    resolve costs the others nothing). `env` holds uv's settings and the app's
+    index settings, credentials included: it goes by a file only the build
+    can read, never on a command line."""
+
+    installs: list[list[str]]
+    python_version: str  # the runtime's X.Y.Z, which the markers see
+    env: dict[str, str]
+    cwd: str  # where requirement files (and their -r includes) are read
+    limit: float  # seconds; then the build goes on without the rest
+
+
+@dataclass
 class Fetching:
     """uv being fetched and unpacked by a child process (this module, on the
     buildpack's Python), so that the build can start it while the runtime
@@ -69,6 +97,7 @@ class Fetching:
     process: subprocess.Popen
     staging: Path
     wait: float
+    warm_up_limit: float = 0.0
 
     @classmethod
     def start(cls, version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> "Fetching":
@@ -76,16 +105,37 @@ class Fetching:
         process = subprocess.Popen(
             [sys.executable, "-I", "-c", _CHILD, str(Path(__file__).resolve().parents[1]), str(os.getpid()),
              version, arch, index or DEFAULT_INDEX, json.dumps(asdict(timeouts)), str(staging)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            # stdin: the warm-up request (warm_up), or its end when there is none.
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         fetching = cls(process, staging, wait=timeouts.total + 15)
         atexit.register(fetching.cancel)
         return fetching
 
+    def warm_up(self, request: WarmUp) -> None:
+        """Ask the child to warm uv's cache after unpacking uv; result() then
+        waits for that too (at most `request.limit` more), so the build's own
+        installs find the cache warm and don't race the child for the same files."""
+        if self.process.stdin is None or self.process.stdin.closed or not request.installs:
+            return
+        spec = self.staging / WARM_UP_FILE
+        try:
+            descriptor = os.open(spec, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(asdict(request), handle)
+            self.process.stdin.write(WARM_UP_LINE)
+            self.process.stdin.flush()  # left open: communicate() closes it
+        except OSError:  # the child is gone (uv couldn't be fetched): no warm-up
+            spec.unlink(missing_ok=True)
+            return
+        self.warm_up_limit = request.limit
+
     def result(self) -> Download:
         """Wait for the child; what it fetched, or why it couldn't."""
         try:
-            out, _ = self.process.communicate(timeout=self.wait)
+            # communicate() closes stdin first: a child still waiting for a
+            # warm-up request goes on without one.
+            out, _ = self.process.communicate(timeout=self.wait + self.warm_up_limit)
         except subprocess.TimeoutExpired:
             self.cancel()
             return Download(problem="it took too long")
@@ -99,6 +149,11 @@ class Fetching:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        except OSError:  # what the child will never read
+            pass
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
@@ -113,14 +168,16 @@ def fetch_uv(version: str, arch: str, index: Optional[str], timeouts: Timeouts) 
 
 
 def child(args: list[str]) -> int:
-    """Fetch and unpack uv into STAGING/target; print why not, and exit 1."""
+    """Fetch and unpack uv into STAGING/target; print why not, and exit 1.
+    Then warm uv's cache if the build asks to (it exits 0 whatever that gives)."""
     import zipfile  # here and in unpack: a build that has uv cached never loads it
 
     parent, version, arch, index, timeouts, staging = args
     _die_with(int(parent))
+    target = Path(staging) / "target"
     try:
         wheel = fetch_wheel(version, arch, index, Timeouts(**json.loads(timeouts)), Path(staging))
-        unpack(wheel, Path(staging) / "target")
+        unpack(wheel, target)
         wheel.unlink()
     except DownloadError as error:
         print(error.cause)
@@ -128,18 +185,72 @@ def child(args: list[str]) -> int:
     except (Unavailable, OSError, zipfile.BadZipFile) as error:
         print(error)
         return 1
+    if sys.stdin.buffer.readline() == WARM_UP_LINE:
+        spec = Path(staging) / WARM_UP_FILE
+        try:
+            request = WarmUp(**json.loads(spec.read_text(encoding="utf-8")))
+            spec.unlink()
+        except (OSError, ValueError, TypeError):
+            return 0
+        warm_cache(target / "bin" / "uv", request, arch, Path(staging) / "warm-up-target")
     return 0
+
+
+def warm_cache(uv: Path, request: WarmUp, arch: str, target: Path) -> None:
+    """Run the requested installs into `target`, a directory thrown away
+    after, for the runtime's Python version and platform: what lands in uv's
+    cache is what the build's own installs will look for. Whatever fails here
+    fails again, with its message, in the build's own install."""
+    import time
+
+    platform = python_platform(arch, os.confstr("CS_GNU_LIBC_VERSION") or "")
+    if platform is None:
+        return
+    deadline = time.monotonic() + request.limit
+    try:
+        for install in request.installs:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                subprocess.run(
+                    [str(uv), "pip", "install", "--no-config", "--target", str(target), "--python", sys.executable,
+                     "--python-version", request.python_version, "--python-platform", platform,
+                     # Wheels only: a build would run on this image's Python, not the runtime.
+                     "--no-build", "--quiet", "--no-progress", *install],
+                    env=request.env, cwd=request.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, timeout=left, preexec_fn=_die_with_parent, check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired):
+                return
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def python_platform(arch: str, glibc: str) -> Optional[str]:
+    """uv's --python-platform for this image ("glibc 2.39" on amd64:
+    x86_64-manylinux_2_39), or None where uv has none (another libc)."""
+    machine = MACHINES.get(arch)
+    found = re.fullmatch(r"glibc 2\.(\d+)", glibc.strip())
+    if machine is None or found is None:
+        return None
+    usable = [each for each in UV_MANYLINUX if each <= int(found.group(1))]
+    return f"{machine}-manylinux_2_{usable[-1]}" if usable else None
 
 
 def _die_with(parent: int) -> None:
     """Be killed when the build is (Linux's PR_SET_PDEATHSIG, prctl(2))."""
+    _die_with_parent()
+    if os.getppid() != parent:  # it died before the line above
+        sys.exit(1)
+
+
+def _die_with_parent() -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    if os.getppid() != parent:  # it died before the line above
-        sys.exit(1)
 
 
 def wheel_link(page: str, page_url: str, version: str, arch: str) -> tuple[str, str]:

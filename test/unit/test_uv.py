@@ -14,6 +14,7 @@ from python_buildpack.errors import BuildError
 from python_buildpack import uv
 from python_buildpack.pip import Pip
 from python_buildpack.pipenv import Pipenv
+from python_buildpack.pdm import Pdm
 from python_buildpack.poetry import Poetry
 from python_buildpack.uv import Uv
 from conftest import POETRY_PYPROJECT, fake_install, make_context, recorded, uv_installed
@@ -225,11 +226,14 @@ class StagedFetch:
     started: list = []
 
     def __init__(self, *args):
-        self.args, self.cancelled = args, False
+        self.args, self.cancelled, self.warm_ups = args, False, []
         StagedFetch.started.append(self)
 
     def result(self):
         return uv.uv_download.Download(StagedFetch.staging)
+
+    def warm_up(self, request):
+        self.warm_ups.append(request)
 
     def cancel(self):
         self.cancelled = True
@@ -284,3 +288,28 @@ def test_which_managers_prefetch_uv(tmp_path, staged_fetch, manager, config, pre
     (context.build_dir / "requirements.txt").write_text("flask\n")
     manager().prefetch_tool(context)
     assert bool(staged_fetch.started) == prefetches
+
+
+def test_the_uv_download_warms_the_cache_with_the_build_s_settings(context, staged_fetch):
+    uv.warm_up(context, "3.12.1", [["pipenv==2026.10.3"]])  # nothing being fetched: nothing to ask
+    uv.prefetch(context)
+    uv.warm_up(context, "3.12.1", [])
+    assert not staged_fetch.started[0].warm_ups
+    uv.warm_up(context, "3.12.1", [["pipenv==2026.10.3"], ["-r", "requirements.txt"]])
+    (request,) = staged_fetch.started[0].warm_ups
+    assert request.installs == [["pipenv==2026.10.3"], ["-r", "requirements.txt"]]
+    assert request.python_version == "3.12.1" and request.cwd == str(context.build_dir) and request.limit <= 120
+    # What the build's own `uv pip install` gets: the same cache, the same indexes.
+    assert request.env == uv.install_environment(context)
+    assert request.env["UV_CACHE_DIR"] == str(context.build.cache.download_cache(uv.DOWNLOAD_CACHE))
+    assert "pip-secret" in request.env["UV_INDEX"] and "uv-secret" in request.env["UV_INDEX_URL"]
+
+
+@pytest.mark.parametrize("manager, expected", [
+    (Pipenv, [[f"pipenv=={Pipenv().version}"]]),
+    (Poetry, [[f"poetry=={Poetry().version}"]]),
+    (Pdm, [[f"pdm[locked]=={Pdm().version}"]]),
+    (Uv, []),  # uv sync downloads what uv.lock names, once Python is there
+])
+def test_each_manager_s_tool_is_downloaded_while_the_runtime_unpacks(context, manager, expected):
+    assert manager().packages_to_prefetch(context.build) == expected

@@ -20,12 +20,12 @@ LIB = Path(uv_download.__file__).resolve().parents[1]
 WHEEL = "uv-0.13.9-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 
 
-def make_wheel(path, with_binary=True):
+def make_wheel(path, with_binary=True, binary="\x7fELF"):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("uv/__init__.py", "")
         archive.writestr("uv-0.13.9.dist-info/METADATA", "Name: uv\nVersion: 0.13.9\n")
         if with_binary:
-            archive.writestr("uv-0.13.9.data/scripts/uv", "\x7fELF")
+            archive.writestr("uv-0.13.9.data/scripts/uv", binary)
             archive.writestr("uv-0.13.9.data/scripts/uvx", "\x7fELF")
         archive.writestr("../escape", "no")
     return path
@@ -128,6 +128,94 @@ def test_the_child_dies_with_the_build(tmp_path, index):
     while _running(child):
         assert time.monotonic() < deadline, "the uv download outlived the build"
         time.sleep(0.05)
+
+
+# A uv that records each run (its arguments, directory and one variable of
+# its environment) in $RECORD, then takes $UV_TAKES seconds.
+RECORDING_UV = """#!/bin/sh
+{ printf '%s\\n' "$@"; echo "cwd=$(pwd)"; echo "secret=$PRIVATE_INDEX_TOKEN"; echo "--"; } >> "$RECORD"
+sleep "${UV_TAKES:-0}"
+"""
+
+
+def serve_uv(index, tmp_path, binary=RECORDING_UV):
+    wheel = make_wheel(tmp_path / WHEEL, binary=binary).read_bytes()
+    index.route(f"/p/{WHEEL}", (200, wheel))
+    index.route("/simple/uv/", (200, page(f"/p/{WHEEL}#sha256={hashlib.sha256(wheel).hexdigest()}").encode()))
+
+
+def warm_up_request(tmp_path, limit=60.0, takes="0"):
+    app = tmp_path / "app"
+    app.mkdir(exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "RECORD": str(tmp_path / "record"), "UV_TAKES": takes,
+           "PRIVATE_INDEX_TOKEN": "s3cret"}
+    return uv_download.WarmUp([["pip==26.3"], ["-r", "requirements.txt"]], "3.12.1", env, str(app), limit)
+
+
+@pytest.mark.parametrize("arch, glibc, expected", [
+    ("amd64", "glibc 2.39", "x86_64-manylinux_2_39"),
+    ("arm64", "glibc 2.35", "aarch64-manylinux_2_35"),
+    ("amd64", "glibc 2.42", "x86_64-manylinux_2_40"),  # the newest uv knows
+    ("amd64", "glibc 2.30", "x86_64-manylinux_2_28"),
+    ("amd64", "glibc 2.12", None),
+    ("amd64", "", None),
+    ("s390x", "glibc 2.39", None),
+])
+def test_the_platform_the_warm_up_asks_for(arch, glibc, expected):
+    assert uv_download.python_platform(arch, glibc) == expected
+
+
+@pytest.mark.uv_fetch
+def test_the_child_warms_uv_s_cache_as_the_build_asks(tmp_path, index):
+    serve_uv(index, tmp_path)
+    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+    fetching.warm_up(warm_up_request(tmp_path))
+    download = fetching.result()
+    assert download.unpacked() is not None
+    runs = [run.splitlines() for run in (tmp_path / "record").read_text().split("--\n") if run]
+    where = [f"cwd={tmp_path / 'app'}", "secret=s3cret"]
+    assert [run[-3:] for run in runs] == [["pip==26.3", *where], ["requirements.txt", *where]]
+    assert runs[1][-4] == "-r"
+    args = runs[0]
+    assert args[:4] == ["pip", "install", "--no-config", "--target"] and "--no-build" in args
+    assert args[args.index("--python-version") + 1] == "3.12.1"
+    assert args[args.index("--python-platform") + 1].startswith("x86_64-manylinux_2_")
+    target = Path(args[args.index("--target") + 1])
+    assert target.parent == fetching.staging and not target.exists()
+    assert not any("s3cret" in arg for run in runs for arg in run[:-1])  # by the environment, never by argv
+    assert not (fetching.staging / uv_download.WARM_UP_FILE).exists()
+    download.discard()
+
+
+@pytest.mark.uv_fetch
+def test_without_a_warm_up_request_the_child_only_fetches_uv(tmp_path, index):
+    serve_uv(index, tmp_path)
+    download = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts()).result()
+    assert download.unpacked() is not None and not (tmp_path / "record").exists()
+    download.discard()
+
+
+@pytest.mark.uv_fetch
+def test_a_slow_warm_up_is_cut_at_its_limit_and_uv_is_still_taken(tmp_path, index):
+    serve_uv(index, tmp_path)
+    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+    fetching.warm_up(warm_up_request(tmp_path, limit=1.0, takes="30"))
+    started = time.monotonic()
+    download = fetching.result()
+    assert download.unpacked() is not None and time.monotonic() - started < 10
+    assert len((tmp_path / "record").read_text().split("--\n")) == 2  # the first run; no time for the second
+    download.discard()
+
+
+@pytest.mark.uv_fetch
+def test_a_warm_up_request_to_a_child_that_failed_is_harmless(tmp_path, index):
+    index.route("/simple/uv/", (404, b"no"))
+    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+    fetching.process.wait()
+    fetching.warm_up(warm_up_request(tmp_path))
+    download = fetching.result()
+    assert download.unpacked() is None and download.problem
+    assert not fetching.staging.exists()
 
 
 def _running(pid: int) -> bool:
