@@ -139,6 +139,12 @@ class Sample:
     build: float
     compile: float
     maxrss_mb: float
+    # bin/report's `steps` (seconds by step), where the build's time went.
+    steps: dict = field(default_factory=dict)
+
+    def slowest_steps(self, count: int = 3) -> str:
+        slowest = sorted(self.steps.items(), key=lambda item: -item[1])[:count]
+        return " ".join(f"{name} {seconds:.2f}" for name, seconds in slowest if seconds >= 0.05)
 
 
 @dataclass
@@ -170,7 +176,9 @@ def timed_build(builder: HerokuishBuild, source: Path, what: str, expect: Option
         raise SystemExit(f"{what}: the compile output doesn't say {expect!r}: the installer wasn't the one "
                          f"asked for:\n{outcome.compile.output}")
     assert _last_compile is not None, "bin/compile wasn't run through the measuring hook"
-    return Sample(elapsed, _last_compile.seconds, _last_compile.maxrss_kb / 1024)
+    steps = (outcome.report or {}).get("steps")
+    return Sample(elapsed, _last_compile.seconds, _last_compile.maxrss_kb / 1024,
+                  steps if isinstance(steps, dict) else {})
 
 
 def installed(builder: HerokuishBuild, pattern: str) -> bool:
@@ -226,7 +234,7 @@ def bench_sequence(app: str, variant: str, config: dict, rootfs, mirror, work: P
             raise SystemExit(f"{app} ({variant}): after the requirements change, six isn't in the slug")
         results.setdefault((app, variant, scenario), Series()).samples.append(sample)
         log(f"  {app:<12} {variant:<11} {scenario:<21} build {sample.build:6.2f} s  "
-            f"compile {sample.compile:6.2f} s  peak RSS {sample.maxrss_mb:6.1f} MB")
+            f"compile {sample.compile:6.2f} s  peak RSS {sample.maxrss_mb:6.1f} MB  {sample.slowest_steps()}")
     shutil.rmtree(directory, ignore_errors=True)
 
 
