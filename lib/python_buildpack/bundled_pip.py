@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence
 
@@ -85,14 +86,27 @@ def write_launcher(launcher: Path, script: str) -> None:
     in its venv without it. What the tool runs (`pipenv run ...`) doesn't
     need it either: the app's Python finds its home from where it is.
     """
-    launcher.parent.mkdir(parents=True, exist_ok=True)
-    if launcher.is_symlink() or launcher.exists():
-        launcher.unlink()  # an older build's symlink
-    launcher.write_text(
+    content = (
         "#!/bin/sh\n"
         "# Written by the Python buildpack: the tool runs in its own venv, which PYTHONHOME would hide.\n"
         "unset PYTHONHOME\n"
-        f'exec "$(dirname -- "$0")/{script}" "$@"\n',
-        encoding="utf-8",
+        f'exec "$(dirname -- "$0")/{script}" "$@"\n'
     )
+    # Left as it is when it is already this: the cache's early copy of the
+    # install (cache.py) stays valid only while nothing in it changes.
+    if _is_file_with(launcher, content, 0o755):
+        return
+    launcher.parent.mkdir(parents=True, exist_ok=True)
+    if launcher.is_symlink() or launcher.exists():
+        launcher.unlink()  # an older build's symlink
+    launcher.write_text(content, encoding="utf-8")
     launcher.chmod(0o755)
+
+
+def _is_file_with(path: Path, content: str, mode: int) -> bool:
+    try:
+        info = path.lstat()
+        return stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == mode \
+            and path.read_text(encoding="utf-8") == content
+    except (OSError, ValueError):
+        return False

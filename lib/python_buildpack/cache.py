@@ -256,6 +256,9 @@ class BuildCache:
         self.pip_dir = self.root / "pip"
         self._download_caches = {self.pip_dir}
         self._early: Optional[_EarlyCopy] = None
+        # How save() copied the install into the cache: EARLY_COPY (the early
+        # copy, still what the install held) or COPIED_AT_THE_END; None if it didn't.
+        self.saved_by: Optional[str] = None
 
     # -- reading ------------------------------------------------------------
 
@@ -461,10 +464,12 @@ class BuildCache:
         or runs out of space leaves nothing the next build would reuse.
         """
         output.step("Saving cache")
+        self.saved_by = None
         early, self._early = self._early, None
         if early is not None and early.finish(install_dir):
             try:
                 self._commit(key, early.staging, early.size, early.download_cache_sizes, base)
+                self.saved_by = EARLY_COPY
                 return None
             except OSError as error:
                 return _save_warning(error, self.root.parent)
@@ -478,6 +483,7 @@ class BuildCache:
                 self._save_locked(key, install_dir, base)
         except OSError as error:
             return _save_warning(error, self.root.parent)
+        self.saved_by = COPIED_AT_THE_END
         return None
 
     def _make_root(self) -> None:
@@ -780,6 +786,8 @@ def _copy_tree(source: Path, target: Path, link: bool) -> None:
 
 # How many cp processes make a hardlinked copy together.
 COPY_WORKERS = 2
+# BuildCache.saved_by (the build report's `cache_saved`).
+EARLY_COPY, COPIED_AT_THE_END = "early copy", "copied at the end"
 # The tree is split down to lib/python3.X/, and further into directories
 # with more subdirectories than this, so the shares come out nearly even
 # (site-packages; Django is a third of its install).

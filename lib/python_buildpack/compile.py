@@ -125,6 +125,7 @@ def compile_app(build: Build) -> None:
         sbom.write(context, manager, python.version)
     with report.step("cache_save"):
         warning = build.cache.save(key, location.install_dir, base)
+    report.record(cache_saved=build.cache.saved_by)
     if warning:
         output.warning(warning)
 

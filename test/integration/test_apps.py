@@ -33,6 +33,7 @@ def test_flask_app_builds_reuses_its_cache_and_serves(herokuish, fixture_app, ru
     assert f"-----> Using cached install of Python {version}" in log
     assert "-----> Skipping dependency install" in log
     assert "Installing dependencies" not in log
+    assert second.report["cache_saved"] == "early copy"  # copied once, beside the steps after the restore
 
     response = herokuish.fetch("/")
     assert response.status_code == 200

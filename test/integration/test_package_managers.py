@@ -36,8 +36,12 @@ def test_app_builds_caches_and_serves(herokuish, fixture_app, manager, runtime_a
     assert f"-----> Installing {label} {version}" in first
     assert f"-----> Installing dependencies using '{command}'" in first
 
-    second = ok(herokuish.build(source)).stdout
+    rebuild = herokuish.build(source)
+    second = ok(rebuild).stdout
     assert f"-----> Using cached {label} {version}" in second
+    # Nothing in the install changed after the restore (not even the tool's
+    # launcher): the copy started then is what the cache keeps.
+    assert rebuild.report["cache_saved"] == "early copy"
     assert f"-----> Skipping dependency install: {lockfile} and the cached install are unchanged" in second
 
     response = herokuish.fetch("/")

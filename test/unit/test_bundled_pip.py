@@ -72,3 +72,17 @@ def test_write_launcher_replaces_a_file_and_is_executable(tmp_path):
     assert launcher.stat().st_mode & 0o777 == 0o755
     assert launcher.read_text().endswith('unset PYTHONHOME\nexec "$(dirname -- "$0")/../venv/bin/poetry" "$@"\n')
 
+
+
+def test_a_launcher_already_written_is_left_as_it_is(tmp_path):
+    """The cache's early copy of the install stays valid only while nothing in it changes."""
+    launcher = tmp_path / "bin" / "pipenv"
+    bundled_pip.write_launcher(launcher, "../venv/bin/pipenv")
+    before = launcher.stat()
+    bundled_pip.write_launcher(launcher, "../venv/bin/pipenv")
+    assert (launcher.stat().st_ino, launcher.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    bundled_pip.write_launcher(launcher, "../venv/bin/poetry")  # another script: rewritten
+    assert "../venv/bin/poetry" in launcher.read_text() and launcher.stat().st_mode & 0o777 == 0o755
+    launcher.chmod(0o644)
+    bundled_pip.write_launcher(launcher, "../venv/bin/poetry")  # not executable: rewritten
+    assert launcher.stat().st_mode & 0o777 == 0o755

@@ -679,7 +679,7 @@ def test_an_early_save_of_an_unchanged_install_is_kept(dirs, copies):
     cache_dir, install = dirs
     cache = started_early(dirs)
     assert cache.save(KEY, install) is None
-    assert len(copies) == 1
+    assert len(copies) == 1 and cache.saved_by == cache_module.EARLY_COPY
     assert (cache.python_dir / "lib" / "module.py").stat().st_ino == (install / "lib" / "module.py").stat().st_ino
     assert sorted(p.name for p in cache.root.iterdir()) == [".lock", "metadata.json", "python", "python-version"]
     assert BuildCache(cache_dir).restore(KEY, install.with_name("other")).reused
@@ -702,7 +702,7 @@ def test_an_install_changed_after_the_early_copy_is_copied_again(dirs, copies, c
     cache = started_early(dirs)
     change(install)
     assert cache.save(KEY, install) is None
-    assert len(copies) == 2
+    assert len(copies) == 2 and cache.saved_by == cache_module.COPIED_AT_THE_END
     assert cache_module._entries(cache.python_dir, True) == cache_module._entries(install, True)
     assert not any(p.name.startswith(".saving-") for p in cache.root.iterdir())
     assert BuildCache(cache_dir).restore(KEY, install.with_name("other")).reused
@@ -749,7 +749,7 @@ def test_no_early_save_while_another_build_holds_the_lock(dirs, held_lock, capsy
     started = time.monotonic()
     held_lock.start_save(install)
     assert time.monotonic() - started < 0.2 and held_lock._early is None  # no wait: `save` waits
-    assert "another build" in held_lock.save(KEY, install).lower()
+    assert "another build" in held_lock.save(KEY, install).lower() and held_lock.saved_by is None
 
 
 def test_the_hardlinked_copy_in_shares_is_the_tree_as_it_was(tmp_path):
