@@ -203,7 +203,11 @@ def warm_cache(uv: Path, request: WarmUp, arch: str, target: Path) -> None:
     fails again, with its message, in the build's own install."""
     import time
 
-    platform = python_platform(arch, os.confstr("CS_GNU_LIBC_VERSION") or "")
+    try:
+        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):  # not glibc
+        glibc = ""
+    platform = python_platform(arch, glibc)
     if platform is None:
         return
     deadline = time.monotonic() + request.limit
