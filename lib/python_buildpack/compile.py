@@ -84,15 +84,7 @@ def compile_app(build: Build) -> None:
     context = InstallContext(build, location, environment.build_env(location, build.environ))
     manager.prefetch_tool(context)  # downloads beside Python's
     with report.step("python"):
-        restored = build.cache.restore(key, location.install_dir, managers.unused_cache_dirs(manager))
-        if nothing_to_install(restored, reinstall_reason):
-            # The install is already what this build leaves: its copy into
-            # the cache starts now, beside the steps that follow (cache.py).
-            build.cache.start_save(location.install_dir)
-        elif not restored.reused:
-            # Nothing restored, all to install: uv (if it is being fetched)
-            # downloads the tool and the dependencies while the runtime unpacks.
-            uv.warm_up(context, python.version, manager.packages_to_prefetch(build))
+        restored = restore_cache(context, manager, key, python, reinstall_reason)
         restored = install_python(context, python, restored)
 
     with report.step("package_manager"):
@@ -136,6 +128,24 @@ def link_python(build: Build) -> PythonLocation:
     if location.link_problem:
         output.warning(errors.app_symlink_warning(location.link_problem))
     return location
+
+
+def restore_cache(
+    context: InstallContext, manager: PackageManager, key: CacheKey, python: PythonChoice,
+    reinstall_reason: Optional[str],
+) -> Restored:
+    """The cached install, and what can start beside the rest of the build."""
+    build, location = context.build, context.location
+    restored = build.cache.restore(key, location.install_dir, managers.unused_cache_dirs(manager))
+    if nothing_to_install(restored, reinstall_reason):
+        # The install is already what this build leaves: its copy into
+        # the cache starts now, beside the steps that follow (cache.py).
+        build.cache.start_save(location.install_dir)
+    elif not restored.reused:
+        # Nothing restored, all to install: uv (if it is being fetched)
+        # downloads the tool while the runtime unpacks.
+        uv.warm_up(context, python.version, manager.packages_to_prefetch(build))
+    return restored
 
 
 def install_python(context: InstallContext, python: PythonChoice, restored: Restored) -> Restored:

@@ -173,7 +173,7 @@ class PackageManager:
     def packages_to_prefetch(self, build: Build) -> list[list[str]]:
         """What uv may download into its cache while the runtime unpacks, on
         a first build (uv.warm_up): `uv pip install` argument lists. The tool
-        by default; pip.py adds the dependencies."""
+        by default (Pipenv, Poetry, PDM: several MB and packages each)."""
         requirement = self.tool_requirement()
         return [[requirement]] if requirement else []
 

@@ -9,10 +9,10 @@ pip's keyring) just means uv is installed with pip, as before.
 
 On a first build the same child then warms uv's download cache (WarmUp):
 once uv is unpacked it runs `uv pip install --target` of what the build
-will install (the tool, and a requirements.txt's dependencies), for the
-runtime's version and platform, into a throwaway directory. The runtime is
-still unpacking meanwhile; the installs that follow take the wheels from
-the cache instead of the index.
+will install next (Pipenv, Poetry or PDM), for the runtime's version and
+platform, into a throwaway directory. The runtime is still unpacking
+meanwhile; the tool's install then takes the wheels from the cache instead
+of the index.
 """
 
 from __future__ import annotations
@@ -48,6 +48,13 @@ UV_MANYLINUX = (17, 28, *range(31, 41))
 # The file in the child's staging directory that asks it to warm the cache,
 # and the line on its stdin that says it is there.
 WARM_UP_FILE, WARM_UP_LINE = "warm-up.json", b"warm-up\n"
+# The file the child makes once uv is unpacked, before any warm-up.
+READY_FILE = "uv-ready"
+# How long the build waits, once uv is there, for a warm-up still running
+# (a tool's downloads take a second or two). It is then stopped: the build's
+# own install downloads what it hadn't, and a request that stalls costs the
+# build this, not uv's 30-second read timeout.
+WARM_UP_WAIT = 5.0
 
 
 class Unavailable(Exception):
@@ -97,7 +104,7 @@ class Fetching:
     process: subprocess.Popen
     staging: Path
     wait: float
-    warm_up_limit: float = 0.0
+    warming_up: bool = False
 
     @classmethod
     def start(cls, version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> "Fetching":
@@ -114,7 +121,7 @@ class Fetching:
 
     def warm_up(self, request: WarmUp) -> None:
         """Ask the child to warm uv's cache after unpacking uv; result() then
-        waits for that too (at most `request.limit` more), so the build's own
+        waits for that too (at most WARM_UP_WAIT more), so the build's own
         installs find the cache warm and don't race the child for the same files."""
         if self.process.stdin is None or self.process.stdin.closed or not request.installs:
             return
@@ -128,22 +135,44 @@ class Fetching:
         except OSError:  # the child is gone (uv couldn't be fetched): no warm-up
             spec.unlink(missing_ok=True)
             return
-        self.warm_up_limit = request.limit
+        self.warming_up = True
 
     def result(self) -> Download:
         """Wait for the child; what it fetched, or why it couldn't."""
+        if self.warming_up:
+            self._end_warm_up()
         try:
             # communicate() closes stdin first: a child still waiting for a
             # warm-up request goes on without one.
-            out, _ = self.process.communicate(timeout=self.wait + self.warm_up_limit)
+            out, _ = self.process.communicate(timeout=self.wait)
         except subprocess.TimeoutExpired:
             self.cancel()
             return Download(problem="it took too long")
-        if self.process.returncode == 0:
+        if self.process.returncode == 0 or (self.warming_up and self._uv_ready()):
             return Download(self.staging)
         lines = [line for line in out.decode("utf-8", errors="replace").splitlines() if line.strip()]
         shutil.rmtree(self.staging, ignore_errors=True)
         return Download(problem=lines[-1] if lines else f"exit status {self.process.returncode}")
+
+    def _end_warm_up(self) -> None:
+        """Wait for uv (as long as its download may take), then for the
+        warm-up for at most WARM_UP_WAIT; stop the child if it is still
+        warming (its uv dies with it: PR_SET_PDEATHSIG)."""
+        import time
+
+        give_up = time.monotonic() + self.wait
+        while not self._uv_ready() and self.process.poll() is None and time.monotonic() < give_up:
+            time.sleep(0.02)
+        if not self._uv_ready():
+            return  # the child failed, or takes too long: result() says which
+        try:
+            self.process.wait(timeout=WARM_UP_WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _uv_ready(self) -> bool:
+        return (self.staging / READY_FILE).exists()
 
     def cancel(self) -> None:
         if self.process.poll() is None:
@@ -185,6 +214,10 @@ def child(args: list[str]) -> int:
     except (Unavailable, OSError, zipfile.BadZipFile) as error:
         print(error)
         return 1
+    try:
+        (Path(staging) / READY_FILE).touch()
+    except OSError:
+        pass  # the build then waits for this process to end, as without a warm-up
     if sys.stdin.buffer.readline() == WARM_UP_LINE:
         spec = Path(staging) / WARM_UP_FILE
         try:

@@ -82,6 +82,26 @@ def test_a_working_restored_python_is_used(tmp_path, monkeypatch, capsys):
     assert "Using cached install of Python 3.12.1" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("restored, reinstall_reason, warmed, saved_early", [
+    (Restored(False), None, True, False),  # a first build: the tool downloads beside the runtime
+    (Restored(True, dependencies_unchanged=True, status="reused"), None, False, True),  # nothing to install
+    (Restored(True, dependencies_unchanged=True, status="reused"), "an editable", False, False),
+    (Restored(True, dependencies_unchanged=False, status="reused"), None, False, False),  # a reinstall
+])
+def test_what_starts_beside_the_runtime(tmp_path, monkeypatch, restored, reinstall_reason, warmed, saved_early):
+    context, manager = context_for(tmp_path), FakeManager()
+    manager.tool_requirement = lambda: "fake==1.0"
+    choice = PythonChoice(RequestedVersion("3.12", ".python-version"), "3.12.1", mirror_from(None), None)
+    key = CacheKey(RuntimeKey("heroku-24", "amd64", "3.12.1"), DependenciesKey("fake", "1.0", "abc"))
+    warm_ups, early_saves = [], []
+    monkeypatch.setattr(context.build.cache, "restore", lambda *args: restored)
+    monkeypatch.setattr(context.build.cache, "start_save", early_saves.append)
+    monkeypatch.setattr(compile_module.uv, "warm_up", lambda *args: warm_ups.append(args[1:]))
+    assert compile_module.restore_cache(context, manager, key, choice, reinstall_reason) is restored
+    assert warm_ups == ([("3.12.1", [["fake==1.0"]])] if warmed else [])
+    assert early_saves == ([context.location.install_dir] if saved_early else [])
+
+
 def monorepo_dirs(tmp_path, config_value):
     from python_buildpack.build import BuildDirs
 

@@ -330,18 +330,3 @@ def test_an_app_in_a_subdirectory_is_installed_from_there(tmp_path, location, fp
     PIP.install_dependencies(context)
     assert seen == [app]  # relative paths (-r, -e ./localpkg) resolve from the app's directory
     assert "       Requirement already satisfied: flask (3.1.3)" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("requirements, installer, expected", [
-    ("flask\n", "", [[f"pip=={PIP.version}"], ["-r", "requirements.txt"]]),
-    ("flask==3.1.3 --hash=sha256:" + "a" * 64 + "\n", "",
-     [[f"pip=={PIP.version}"], ["-r", "requirements.txt", "--require-hashes"]]),
-    # uv would build these, on the build image's Python: pip alone.
-    ("-e .\n", "", [[f"pip=={PIP.version}"]]),
-    ("./vendor/pkg.whl\n", "", [[f"pip=={PIP.version}"]]),
-    ("flask\n", "pip", []),
-])
-def test_what_uv_downloads_while_the_runtime_unpacks(tmp_path, location, requirements, installer, expected):
-    context = make_context(tmp_path, location, environ={"PYTHON_INSTALLER": installer} if installer else {})
-    (context.build_dir / "requirements.txt").write_text(requirements)
-    assert PIP.packages_to_prefetch(context.build) == expected

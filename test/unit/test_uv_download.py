@@ -134,7 +134,8 @@ def test_the_child_dies_with_the_build(tmp_path, index):
 # its environment) in $RECORD, then takes $UV_TAKES seconds.
 RECORDING_UV = """#!/bin/sh
 { printf '%s\\n' "$@"; echo "cwd=$(pwd)"; echo "secret=$PRIVATE_INDEX_TOKEN"; echo "--"; } >> "$RECORD"
-sleep "${UV_TAKES:-0}"
+echo $$ > "$RECORD.pid"
+exec sleep "${UV_TAKES:-0}"
 """
 
 
@@ -204,6 +205,26 @@ def test_a_slow_warm_up_is_cut_at_its_limit_and_uv_is_still_taken(tmp_path, inde
     download = fetching.result()
     assert download.unpacked() is not None and time.monotonic() - started < 10
     assert len((tmp_path / "record").read_text().split("--\n")) == 2  # the first run; no time for the second
+    download.discard()
+
+
+@pytest.mark.uv_fetch
+def test_the_build_waits_for_a_warm_up_only_so_long_then_stops_it(tmp_path, index, monkeypatch):
+    """A warm-up whose download stalls costs the build WARM_UP_WAIT, not the
+    index's timeout: the child and its uv are stopped, and uv is taken."""
+    monkeypatch.setattr(uv_download, "WARM_UP_WAIT", 0.5)
+    serve_uv(index, tmp_path)
+    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+    fetching.warm_up(warm_up_request(tmp_path, limit=60.0, takes="30"))
+    started = time.monotonic()
+    download = fetching.result()
+    assert download.unpacked() is not None and time.monotonic() - started < 10
+    assert fetching.process.returncode is not None
+    warming_uv = int((tmp_path / "record.pid").read_text())
+    deadline = time.monotonic() + 5
+    while _running(warming_uv):
+        assert time.monotonic() < deadline, "the warm-up's uv outlived its child"
+        time.sleep(0.05)
     download.discard()
 
 
