@@ -29,6 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -139,12 +140,13 @@ class Fetching:
 
     def result(self) -> Download:
         """Wait for the child; what it fetched, or why it couldn't."""
+        give_up = time.monotonic() + self.wait
         if self.warming_up:
-            self._end_warm_up()
+            self._end_warm_up(give_up)
         try:
             # communicate() closes stdin first: a child still waiting for a
             # warm-up request goes on without one.
-            out, _ = self.process.communicate(timeout=self.wait)
+            out, _ = self.process.communicate(timeout=max(give_up - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             self.cancel()
             return Download(problem="it took too long")
@@ -154,13 +156,10 @@ class Fetching:
         shutil.rmtree(self.staging, ignore_errors=True)
         return Download(problem=lines[-1] if lines else f"exit status {self.process.returncode}")
 
-    def _end_warm_up(self) -> None:
-        """Wait for uv (as long as its download may take), then for the
+    def _end_warm_up(self, give_up: float) -> None:
+        """Wait for uv (until `give_up`, as without a warm-up), then for the
         warm-up for at most WARM_UP_WAIT; stop the child if it is still
         warming (its uv dies with it: PR_SET_PDEATHSIG)."""
-        import time
-
-        give_up = time.monotonic() + self.wait
         while not self._uv_ready() and self.process.poll() is None and time.monotonic() < give_up:
             time.sleep(0.02)
         if not self._uv_ready():
@@ -234,8 +233,6 @@ def warm_cache(uv: Path, request: WarmUp, arch: str, target: Path) -> None:
     after, for the runtime's Python version and platform: what lands in uv's
     cache is what the build's own installs will look for. Whatever fails here
     fails again, with its message, in the build's own install."""
-    import time
-
     try:
         glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
     except (ValueError, OSError):  # not glibc
