@@ -71,6 +71,10 @@ def index():
     server.close()
 
 
+def start_fetch(index):
+    return uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+
+
 @pytest.mark.uv_fetch
 def test_a_download_that_doesnt_match_its_hash_is_refused(tmp_path, index):
     """The child process's whole run: the page, the wheel, its check, unpacking."""
@@ -95,7 +99,7 @@ def test_a_fetch_the_build_no_longer_needs_is_killed(tmp_path, index):
         time.sleep(30)
 
     index.route("/simple/uv/", stall)
-    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+    fetching = start_fetch(index)
     time.sleep(0.3)
     started = time.monotonic()
     fetching.cancel()
@@ -124,10 +128,7 @@ def test_the_child_dies_with_the_build(tmp_path, index):
     time.sleep(0.3)  # the child has set PR_SET_PDEATHSIG
     build.kill()
     build.wait()
-    deadline = time.monotonic() + 5
-    while _running(child):
-        assert time.monotonic() < deadline, "the uv download outlived the build"
-        time.sleep(0.05)
+    wait_until_gone(child, "the uv download outlived the build")
 
 
 # A uv that records each run (its arguments, directory and one variable of
@@ -153,6 +154,16 @@ def warm_up_request(tmp_path, limit=60.0, takes="0"):
     return uv_download.WarmUp([["pip==26.3"], ["-r", "requirements.txt"]], "3.12.1", env, str(app), limit)
 
 
+def warmed(index, tmp_path, **request_options):
+    """A fetch asked to warm the cache, its result, and how long result() took."""
+    serve_uv(index, tmp_path)
+    fetching = start_fetch(index)
+    fetching.warm_up(warm_up_request(tmp_path, **request_options))
+    started = time.monotonic()
+    download = fetching.result()
+    return fetching, download, time.monotonic() - started
+
+
 @pytest.mark.parametrize("arch, glibc, expected", [
     ("amd64", "glibc 2.39", "x86_64-manylinux_2_39"),
     ("arm64", "glibc 2.35", "aarch64-manylinux_2_35"),
@@ -168,10 +179,7 @@ def test_the_platform_the_warm_up_asks_for(arch, glibc, expected):
 
 @pytest.mark.uv_fetch
 def test_the_child_warms_uv_s_cache_as_the_build_asks(tmp_path, index):
-    serve_uv(index, tmp_path)
-    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
-    fetching.warm_up(warm_up_request(tmp_path))
-    download = fetching.result()
+    fetching, download, _seconds = warmed(index, tmp_path)
     assert download.unpacked() is not None
     runs = [run.splitlines() for run in (tmp_path / "record").read_text().split("--\n") if run]
     where = [f"cwd={tmp_path / 'app'}", "secret=s3cret"]
@@ -191,19 +199,15 @@ def test_the_child_warms_uv_s_cache_as_the_build_asks(tmp_path, index):
 @pytest.mark.uv_fetch
 def test_without_a_warm_up_request_the_child_only_fetches_uv(tmp_path, index):
     serve_uv(index, tmp_path)
-    download = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts()).result()
+    download = start_fetch(index).result()
     assert download.unpacked() is not None and not (tmp_path / "record").exists()
     download.discard()
 
 
 @pytest.mark.uv_fetch
 def test_a_slow_warm_up_is_cut_at_its_limit_and_uv_is_still_taken(tmp_path, index):
-    serve_uv(index, tmp_path)
-    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
-    fetching.warm_up(warm_up_request(tmp_path, limit=1.0, takes="30"))
-    started = time.monotonic()
-    download = fetching.result()
-    assert download.unpacked() is not None and time.monotonic() - started < 10
+    _fetching, download, seconds = warmed(index, tmp_path, limit=1.0, takes="30")
+    assert download.unpacked() is not None and seconds < 10
     assert len((tmp_path / "record").read_text().split("--\n")) == 2  # the first run; no time for the second
     download.discard()
 
@@ -213,30 +217,30 @@ def test_the_build_waits_for_a_warm_up_only_so_long_then_stops_it(tmp_path, inde
     """A warm-up whose download stalls costs the build WARM_UP_WAIT, not the
     index's timeout: the child and its uv are stopped, and uv is taken."""
     monkeypatch.setattr(uv_download, "WARM_UP_WAIT", 0.5)
-    serve_uv(index, tmp_path)
-    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
-    fetching.warm_up(warm_up_request(tmp_path, limit=60.0, takes="30"))
-    started = time.monotonic()
-    download = fetching.result()
-    assert download.unpacked() is not None and time.monotonic() - started < 10
+    fetching, download, seconds = warmed(index, tmp_path, limit=60.0, takes="30")
+    assert download.unpacked() is not None and seconds < 10
     assert fetching.process.returncode is not None
     warming_uv = int((tmp_path / "record.pid").read_text())
-    deadline = time.monotonic() + 5
-    while _running(warming_uv):
-        assert time.monotonic() < deadline, "the warm-up's uv outlived its child"
-        time.sleep(0.05)
+    wait_until_gone(warming_uv, "the warm-up's uv outlived its child")
     download.discard()
 
 
 @pytest.mark.uv_fetch
 def test_a_warm_up_request_to_a_child_that_failed_is_harmless(tmp_path, index):
     index.route("/simple/uv/", (404, b"no"))
-    fetching = uv_download.Fetching.start("0.13.9", "amd64", index.url("/simple"), Timeouts())
+    fetching = start_fetch(index)
     fetching.process.wait()
     fetching.warm_up(warm_up_request(tmp_path))
     download = fetching.result()
     assert download.unpacked() is None and download.problem
     assert not fetching.staging.exists()
+
+
+def wait_until_gone(pid: int, what: str) -> None:
+    deadline = time.monotonic() + 5
+    while _running(pid):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
 
 
 def _running(pid: int) -> bool:
