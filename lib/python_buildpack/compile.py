@@ -81,10 +81,10 @@ def compile_app(build: Build) -> None:
     location = link_python(build)
     dependencies, reinstall_reason = manager.dependencies_key(build)
     key = CacheKey(RuntimeKey(build.stack.name, build.stack.arch, python.version), dependencies)
-    context = InstallContext(build, location, environment.build_env(location, build.environ))
+    context = InstallContext(build, location, environment.build_env(location, build.environ), python.version)
     manager.prefetch_tool(context)  # downloads beside Python's
     with report.step("python"):
-        restored = restore_cache(context, manager, key, python, reinstall_reason)
+        restored = restore_cache(context, manager, key, reinstall_reason)
         restored = install_python(context, python, restored)
 
     with report.step("package_manager"):
@@ -114,7 +114,7 @@ def compile_app(build: Build) -> None:
         hooks.run_hook("post_compile", build.app_dir, app_env)
     # After the hook, which may install packages too.
     with report.step("sbom"):
-        sbom.write(context, manager, python.version)
+        sbom.write(context, manager)
     with report.step("cache_save"):
         warning = build.cache.save(key, location.install_dir, base)
     report.record(cache_saved=build.cache.saved_by)
@@ -131,8 +131,7 @@ def link_python(build: Build) -> PythonLocation:
 
 
 def restore_cache(
-    context: InstallContext, manager: PackageManager, key: CacheKey, python: PythonChoice,
-    reinstall_reason: Optional[str],
+    context: InstallContext, manager: PackageManager, key: CacheKey, reinstall_reason: Optional[str],
 ) -> Restored:
     """The cached install, and what can start beside the rest of the build."""
     build, location = context.build, context.location
@@ -144,7 +143,7 @@ def restore_cache(
     elif not restored.reused:
         # Nothing restored, all to install: uv (if it is being fetched)
         # downloads the tool while the runtime unpacks.
-        uv.warm_up(context, python.version, manager.packages_to_prefetch(build))
+        uv.warm_up(context, manager.packages_to_prefetch(build))
     return restored
 
 

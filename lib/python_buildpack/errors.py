@@ -13,7 +13,7 @@ problem, the id is the same. Ids never change when a message is reworded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 from .urls import shown
@@ -1099,9 +1099,9 @@ def installer_invalid(setting: str, value: str) -> BuildError:
         "config::invalid-installer",
         f"The {setting} config var isn't 'uv' or 'pip'.",
         f"""\
-{setting} chooses what installs requirements.txt: 'uv' (the default, several
-times faster) or 'pip'. It is set to a value that is neither, so the build
-doesn't guess.
+{setting} chooses what installs requirements.txt and Pipfile.lock: 'uv' (the
+default, several times faster) or 'pip' (pip, and Pipenv's own install). It
+is set to a value that is neither, so the build doesn't guess.
 
     heroku config:set {setting}=pip        (or: heroku config:unset {setting})
     dokku config:set <app> {setting}=pip""",
@@ -1184,16 +1184,32 @@ this build runs uv from a temporary directory, and the next build downloads
 it again. Check the free space of the builder's cache volume."""
 
 
-def uv_installer_hint() -> str:
-    """Added to a failed `uv pip install`: how to build the app with pip."""
-    return """\
-The dependencies were installed with uv ('uv pip install'), which this
-buildpack uses by default for requirements.txt. If the app builds with pip
-but not with uv (uv reads a few requirement options differently), switch
-this app back to pip:
+def with_uv_installer_hint(error: BuildError, file_name: str, tool: str) -> BuildError:
+    """A failed `uv pip install` of `file_name`, and how to have `tool` (pip,
+    Pipenv) install it instead."""
+    hint = f"""\
+The dependencies in {file_name} were installed with uv ('uv pip install'),
+which this buildpack uses by default. If the app builds with {tool} but not
+with uv (uv reads a few options otherwise), switch this app back to {tool}:
 
     heroku config:set PYTHON_INSTALLER=pip
     dokku config:set <app> PYTHON_INSTALLER=pip"""
+    return replace(error, body=f"{error.body}\n\n{hint}".strip())
+
+
+def pipfile_python_mismatch(required: str, version: str) -> BuildError:
+    return BuildError(
+        "pipfile::python-mismatch",
+        f"The Pipfile requires Python {required[:50]}, not {version}.",
+        f"""\
+The [requires] section of the Pipfile asks for Python {required[:50]}, and
+'pipenv install --deploy' refuses to install with any other, but this build
+uses Python {version} (from the app's Python version file, or the last build).
+
+Make the two agree: change python_version in the Pipfile and run 'pipenv
+lock', or pin the same version in .python-version. Commit the files.""",
+        detail=required[:50],
+    )
 
 
 # Known causes of failed installs (install_hints.py picks one by the output).

@@ -64,6 +64,7 @@ class InstallContext:
     build: Build
     location: PythonLocation
     env: dict[str, str]
+    python_version: str  # the exact version the build installs
 
     @property
     def build_dir(self) -> Path:

@@ -14,7 +14,6 @@ pip in hash-checking mode for every requirement: uv is told so
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import re
@@ -106,7 +105,7 @@ class Pip(PackageManager):
         if not result.ok:
             error = self.install_failed(result, shown)
             if installer == UV:
-                error = dataclasses.replace(error, body=f"{error.body}\n\n{errors.uv_installer_hint()}".strip())
+                error = errors.with_uv_installer_hint(error, self.file_name, "pip")
             raise error
 
     def locked_files(self, build: Build) -> LockedFiles:
@@ -123,11 +122,18 @@ class Pip(PackageManager):
         return build.install_test and (build.app_dir / TEST_REQUIREMENTS).is_file()
 
 
-def choose_installer(build: Build, scan: Optional["_Scan"] = None) -> tuple[str, Optional[str]]:
-    """uv or pip, and why pip when the app didn't ask for it."""
+def requested_installer(build: Build) -> str:
+    """What the app asks to install with (PYTHON_INSTALLER): uv, or pip (for
+    Pipenv apps, Pipenv's own install, which runs pip)."""
     value = (build.config.get(INSTALLER_SETTING) or UV).strip().lower()
     if value not in (UV, PIP):
         raise errors.installer_invalid(INSTALLER_SETTING, value)
+    return value
+
+
+def choose_installer(build: Build, scan: Optional["_Scan"] = None) -> tuple[str, Optional[str]]:
+    """uv or pip, and why pip when the app didn't ask for it."""
+    value = requested_installer(build)
     if value == UV:
         scan = scan or _scan(build.app_dir)
         if scan.vcs_editables:
@@ -167,25 +173,16 @@ def _pip_install(context: InstallContext, requirement_args: list[str]) -> Comman
 
 
 def _uv_install(context: InstallContext, requirement_args: list[str], hash_checking: bool) -> CommandResult:
-    """`uv pip install` into the app's Python, with pip's index settings as
-    uv's. uv looks for a package on the indexes in order, extra indexes
-    first, and takes it from the first that has it ("first-index"): unlike
-    pip, a package on a private extra index can't be replaced by a newer one
-    of the same name on PyPI (dependency confusion). UV_INDEX_STRATEGY=
-    unsafe-best-match chooses across all of them, as pip does."""
-    env = uv.install_environment(context)
+    """`uv pip install` with pip's index settings as uv's. uv looks for a
+    package on the indexes in order, extra indexes first, and takes it from
+    the first that has it ("first-index"): unlike pip, a package on a private
+    extra index can't be replaced by a newer one of the same name on PyPI
+    (dependency confusion). UV_INDEX_STRATEGY=unsafe-best-match chooses
+    across all of them, as pip does."""
     # pip checks every requirement's hash once one line has a --hash; uv
     # only where it is asked to, unless told so.
     hashes = ["--require-hashes"] if hash_checking else []
-    return run_streamed(
-        # --no-config: a uv.toml in the app is for its own uv runs, not the
-        # buildpack's ([pip] target = ... would install outside the slug).
-        [str(uv.ensure_uv(context)), "pip", "install", *requirement_args, *hashes, "--no-config",
-         "--python", str(context.location.python),
-         # Compiled now, as pip does: the app then starts as fast as a pip-built one.
-         "--compile-bytecode", "--no-progress", "--color=never"],
-        env, cwd=context.build_dir,
-    )
+    return uv.install_requirements(context, [*requirement_args, *hashes], uv.install_environment(context))
 
 
 # An environment variable as pip expands it in requirement files.

@@ -1,4 +1,6 @@
-"""Pipenv: `pipenv install --deploy` from Pipfile.lock into the app's Python.
+"""Pipenv: Pipfile.lock installed into the app's Python, by uv where it can
+install the lockfile as Pipenv would (pipenv_uv.py), else (and with
+PYTHON_INSTALLER=pip) by `pipenv install --deploy`.
 
 Pipenv lives in its own virtual environment in .heroku/python/pipenv, so it
 is cached with the Python install and ships in the slug: `pipenv run` works
@@ -8,14 +10,16 @@ in a Procfile. No pip is installed into the app's Python.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from . import app_files, bundled_pip, errors, output, python_version, site_packages, uv
+from . import app_files, bundled_pip, errors, output, pip, pipenv_uv, python_version, site_packages, uv
 from .build import Build
 from .commands import run_streamed
 from .environment import FORCED, PREPEND, Variable
 from .package_manager import Dependencies, InstallContext, LockedFile, LockedFiles, PackageManager
+from .pipenv_uv import LockInstall
 from .python_version import VersionSources
 from .tool_layer import ToolLayer
 
@@ -38,6 +42,17 @@ class Pipenv(PackageManager):
     def dependencies(self, build_dir: Path) -> Dependencies:
         return Dependencies(app_files.fingerprint(build_dir / LOCKFILE), _reinstall_reason(build_dir))
 
+    def installer(self, build: Build) -> str:
+        return pip.UV if self._uv_plan(build)[0] else self.name
+
+    def _uv_plan(self, build: Build) -> tuple[Optional[LockInstall], Optional[str]]:
+        """How uv installs Pipfile.lock; or None, and why Pipenv does when
+        the app didn't ask for it."""
+        if pip.requested_installer(build) == pip.PIP:
+            return None, None
+        plan = pipenv_uv.plan(build, read_lock(build.app_dir))
+        return (plan, None) if isinstance(plan, LockInstall) else (None, f"Installing with Pipenv: {plan}.")
+
     def prefetch_tool(self, context: InstallContext) -> None:
         uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
 
@@ -45,6 +60,9 @@ class Pipenv(PackageManager):
         return f"pipenv=={self.version}"
 
     def install_tool(self, context: InstallContext) -> None:
+        why = self._uv_plan(context.build)[1]
+        if why:
+            output.info(why)
         root = context.location.install_dir / "pipenv"
         layer = ToolLayer(
             self.name, self.label, self.version, root, site_packages="venv/lib/python3*/site-packages",
@@ -69,6 +87,10 @@ class Pipenv(PackageManager):
         )
 
     def install_dependencies(self, context: InstallContext) -> None:
+        plan = self._uv_plan(context.build)[0]
+        if plan:
+            self._install_with_uv(context, plan)
+            return
         command = ["pipenv", "install", "--deploy", *(["--dev"] if context.install_test else [])]
         shown = " ".join(command)
         output.step(f"Installing dependencies using '{shown}'")
@@ -83,6 +105,28 @@ class Pipenv(PackageManager):
         result = run_streamed(command, env, cwd=context.build_dir)
         if not result.ok:
             raise self.install_failed(result, shown)
+
+    def _install_with_uv(self, context: InstallContext, plan: LockInstall) -> None:
+        """What `pipenv install --deploy` installs, by uv: the Pipfile's Python
+        check first (its lockfile check is the plan's), then the locked
+        releases alone (--no-deps, as Pipenv), each file checked against
+        its hashes, from the lockfile's index."""
+        if plan.required_python and not pipenv_uv.python_allowed(plan.required_python, context.python_version):
+            raise errors.pipfile_python_mismatch(plan.required_python, context.python_version)
+        output.step(f"Installing dependencies from {LOCKFILE} using 'uv pip install'")
+        env = uv.pip_environment(context)
+        # The lockfile's index replaces PIP_INDEX_URL, as Pipenv's `-i` does;
+        # PIP_EXTRA_INDEX_URL stays an extra index.
+        env.pop("UV_INDEX_URL", None)
+        env["UV_DEFAULT_INDEX"] = plan.index_url
+        with tempfile.TemporaryDirectory(prefix="python-buildpack-pipfile-") as scratch:
+            requirements = Path(scratch) / "requirements-from-Pipfile.lock.txt"
+            requirements.write_text("".join(f"{line}\n" for line in plan.requirements), encoding="utf-8")
+            result = uv.install_requirements(
+                context, ["-r", str(requirements), "--require-hashes", "--no-deps"], env)
+        if not result.ok:
+            error = self.install_failed(result, "uv pip install")
+            raise errors.with_uv_installer_hint(error, LOCKFILE, "Pipenv ('pipenv install --deploy')")
 
     def locked_files(self, build: Build) -> LockedFiles:
         """Each package's "hashes" (of all its release's files, not saying

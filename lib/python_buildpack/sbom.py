@@ -104,13 +104,13 @@ class Distribution:
         return parts[0], parts[1] if len(parts) > 1 else "unknown"
 
 
-def write(context: InstallContext, manager: PackageManager, python_version: str) -> None:
+def write(context: InstallContext, manager: PackageManager) -> None:
     """Write the SBOM of what is installed now, say where in the log, and
     record it in the build report; a warning if it can't be written."""
     build = context.build
     path = build.app_dir / PATH
     try:
-        document = bom(context, manager, python_version)
+        document = bom(context, manager)
         _write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     except Exception as error:  # noqa: BLE001 - the SBOM must never fail the build
         problem = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
@@ -125,11 +125,11 @@ def write(context: InstallContext, manager: PackageManager, python_version: str)
     build.report.record(sbom={"path": str(PATH), "components": count})
 
 
-def bom(context: InstallContext, manager: PackageManager, python_version: str) -> dict[str, Any]:
+def bom(context: InstallContext, manager: PackageManager) -> dict[str, Any]:
     """The CycloneDX document."""
     build = context.build
     locked = _locked_files(manager, context)
-    components = [_runtime(python_version)] + [
+    components = [_runtime(context.python_version)] + [
         _component(each, locked if each.in_app_environment else {})
         for each in distributions(context.location.install_dir, build.app_dir)
     ]

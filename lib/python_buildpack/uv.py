@@ -207,7 +207,7 @@ def prefetch(context: InstallContext) -> None:
     _FETCHING[layer.directory] = uv_download.Fetching.start(*_fetch_arguments(context, layer))
 
 
-def warm_up(context: InstallContext, python_version: str, installs: list[list[str]]) -> None:
+def warm_up(context: InstallContext, installs: list[list[str]]) -> None:
     """Have the child fetching uv (a first build's) download `installs` into
     uv's cache once uv is unpacked, while the runtime still unpacks
     (uv_download.WarmUp): each a `uv pip install` argument list."""
@@ -215,7 +215,7 @@ def warm_up(context: InstallContext, python_version: str, installs: list[list[st
     if fetching is None or not installs:
         return
     fetching.warm_up(uv_download.WarmUp(
-        installs, python_version, env=install_environment(context), cwd=str(context.build_dir),
+        installs, context.python_version, env=install_environment(context), cwd=str(context.build_dir),
         limit=min(context.build.timeouts.total, 120.0)))
 
 
@@ -256,6 +256,20 @@ def pip_install(context: InstallContext, python: Path, requirements: list[str]) 
         [str(uv), "pip", "install", "--no-config", "--python", str(python), "--no-progress", "--color=never",
          "--quiet", *requirements],
         pip_environment(context), quiet=True,
+    )
+
+
+def install_requirements(context: InstallContext, arguments: list[str], env: dict[str, str]) -> CommandResult:
+    """`uv pip install <arguments>` of the app's dependencies (pip.py's
+    requirements.txt, pipenv_uv.py's Pipfile.lock) into the app's Python."""
+    return run_streamed(
+        # --no-config: a uv.toml in the app is for its own uv runs, not the
+        # buildpack's ([pip] target = ... would install outside the slug).
+        [str(ensure_uv(context)), "pip", "install", *arguments, "--no-config",
+         "--python", str(context.location.python),
+         # Compiled now, as pip does: the app then starts as fast as a pip-built one.
+         "--compile-bytecode", "--no-progress", "--color=never"],
+        env, cwd=context.build_dir,
     )
 
 

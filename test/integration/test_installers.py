@@ -2,10 +2,12 @@
 (PYTHON_INSTALLER=pip): from every kind of requirement line, the same
 distributions at the same versions, from the same sources, and an app that
 boots; the lines uv reads otherwise than pip; switching between them; and a
-changed requirements.txt installed afresh into the cached Python."""
+changed requirements.txt installed afresh into the cached Python. Pipfile.lock
+installed by uv and by Pipenv itself: the same distributions."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -15,6 +17,8 @@ import pytest
 from stack_env import HerokuishBuild, make_stack, stack_name
 from test_app_features import make_git_repo
 from test_builds import failed, ok
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 UV_INSTALL = "-----> Installing dependencies using 'uv pip install -r requirements.txt'"
 PIP_INSTALL = "-----> Installing dependencies using 'pip install -r requirements.txt'"
@@ -313,3 +317,50 @@ def test_a_requirements_change_keeps_python_and_pip_and_equals_a_first_build(
     assert "site-packages/six" not in after_change[1] + after_change[2]
     assert "site-packages/certifi" not in after_change[1] + after_change[2]
     assert "idna/__pycache__/core." in after_change[2]
+
+
+# --- Pipfile.lock: uv, or Pipenv itself -------------------------------------------
+
+PIPFILE_UV_INSTALL = "-----> Installing dependencies from Pipfile.lock using 'uv pip install'"
+PIPENV_PAGE = "Hello from a pipenv app on Python 3.12, without dev dependencies"
+# Every distribution the app's Python has (Pipenv apps have no pip to ask).
+DISTRIBUTIONS = ("python -c \"import importlib.metadata as m; "
+                 "print(sorted((d.metadata['Name'].lower(), d.version) for d in m.distributions()))\"")
+
+
+def distributions(builder: HerokuishBuild) -> str:
+    result = builder.run_in_app(DISTRIBUTIONS)
+    assert result.returncode == 0, result.output
+    return result.stdout
+
+
+def test_uv_and_pipenv_install_the_same_lockfile(herokuish, another_builder, fixture_app):
+    log = ok(herokuish.build(fixture_app("pipenv_app"))).stdout
+    assert PIPFILE_UV_INSTALL in log and "pipenv install" not in log
+    with_uv = distributions(herokuish)
+    assert "('flask', '3.1.3')" in with_uv and "pytest" not in with_uv
+    assert herokuish.fetch("/").text == PIPENV_PAGE
+
+    pipenv_builder = another_builder("pipenv", PYTHON_INSTALLER="pip")
+    log = ok(pipenv_builder.build(fixture_app("pipenv_app"))).stdout
+    assert "-----> Installing dependencies using 'pipenv install --deploy'" in log and "uv pip install" not in log
+    assert distributions(pipenv_builder) == with_uv
+    assert pipenv_builder.fetch("/").text == PIPENV_PAGE
+
+
+def test_a_python_the_pipfile_refuses(herokuish, fixture_app):
+    # .python-version wins over Pipfile.lock, but `pipenv install --deploy`
+    # refuses a Python the Pipfile doesn't ask for: so does the build, first.
+    outcome = herokuish.build(fixture_app("pipenv_app", {".python-version": "3.13\n"}))
+    result = failed(outcome, "pipfile::python-mismatch")
+    assert "The Pipfile requires Python 3.12, not 3.13." in result.stderr
+
+
+def test_a_lockfile_hash_uv_refuses_says_how_to_switch_to_pipenv(herokuish, fixture_app, stack):
+    lock = json.loads((FIXTURES / "pipenv_app" / "Pipfile.lock").read_text())
+    lock["default"]["flask"]["hashes"] = ["sha256:" + "0" * 64]
+    result = failed(herokuish.build(fixture_app("pipenv_app", {"Pipfile.lock": json.dumps(lock, indent=4)})),
+                    "install-dependencies::pipenv")
+    assert PIPFILE_UV_INSTALL in result.stdout and "Hash mismatch" in result.stdout
+    assert "PYTHON_INSTALLER=pip" in result.stderr and "pipenv install --deploy" in result.stderr
+    assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/metadata.json").exists()

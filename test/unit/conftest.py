@@ -50,10 +50,11 @@ def make_build(tmp_path, env_dir=None, environ=None, install_test=False, stack_n
                  Timeouts(), environ, BuildReport(build_dir, dirs.cache), install_test, app_path)
 
 
-def make_context(tmp_path, location, env=None, **build_options):
+def make_context(tmp_path, location, env=None, python_version="3.12.1", **build_options):
     from python_buildpack.package_manager import InstallContext
 
-    return InstallContext(make_build(tmp_path, **build_options), location, dict(env or {"PATH": "/usr/bin"}))
+    return InstallContext(make_build(tmp_path, **build_options), location, dict(env or {"PATH": "/usr/bin"}),
+                          python_version)
 
 
 def config_with(tmp_path, values):
@@ -84,7 +85,7 @@ def context(tmp_path):
     return make_context(tmp_path, location, env_dir=env_dir)
 
 
-def recorded(fp, stdout="", returncode=0):
+def recorded(fp, stdout="", returncode=0, occurrences=1):
     """Every command run (pytest-subprocess), as (args, env) pairs."""
     calls = []
 
@@ -92,7 +93,7 @@ def recorded(fp, stdout="", returncode=0):
         calls.append((process.args, process.kwargs["env"]))
         process._finish_process()  # a callback replaces pytest-subprocess's own finishing
 
-    fp.register([fp.any()], stdout=stdout, returncode=returncode, callback=callback)
+    fp.register([fp.any()], stdout=stdout, returncode=returncode, callback=callback, occurrences=occurrences)
     return calls
 
 

@@ -91,14 +91,13 @@ def test_a_working_restored_python_is_used(tmp_path, monkeypatch, capsys):
 def test_what_starts_beside_the_runtime(tmp_path, monkeypatch, restored, reinstall_reason, warmed, saved_early):
     context, manager = context_for(tmp_path), FakeManager()
     manager.tool_requirement = lambda: "fake==1.0"
-    choice = PythonChoice(RequestedVersion("3.12", ".python-version"), "3.12.1", mirror_from(None), None)
     key = CacheKey(RuntimeKey("heroku-24", "amd64", "3.12.1"), DependenciesKey("fake", "1.0", "abc"))
     warm_ups, early_saves = [], []
     monkeypatch.setattr(context.build.cache, "restore", lambda *args: restored)
     monkeypatch.setattr(context.build.cache, "start_save", early_saves.append)
     monkeypatch.setattr(compile_module.uv, "warm_up", lambda *args: warm_ups.append(args[1:]))
-    assert compile_module.restore_cache(context, manager, key, choice, reinstall_reason) is restored
-    assert warm_ups == ([("3.12.1", [["fake==1.0"]])] if warmed else [])
+    assert compile_module.restore_cache(context, manager, key, reinstall_reason) is restored
+    assert warm_ups == ([([["fake==1.0"]],)] if warmed else [])
     assert early_saves == ([context.location.install_dir] if saved_early else [])
 
 

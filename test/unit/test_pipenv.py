@@ -1,16 +1,30 @@
-"""Pipenv: its command lines, environment and errors."""
+"""Pipenv: its command lines, environment and errors; Pipfile.lock installed
+by uv (pipenv_uv.py) or by Pipenv."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from python_buildpack import app_files, environment, pipenv
+from python_buildpack import app_files, environment, pipenv, pipenv_uv
 from python_buildpack.errors import BuildError
 from python_buildpack.pipenv import Pipenv
-from conftest import recorded
+from python_buildpack.pipenv_uv import LockInstall
+from conftest import fake_install, make_context, recorded, uv_installed
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pipenv_app"
+
+
+@pytest.fixture
+def context(context):
+    """The shared context (a secret in each tool's index config vars), with
+    PYTHON_INSTALLER=pip: Pipenv itself installs."""
+    (context.build.dirs.env / "PYTHON_INSTALLER").write_text("pip")
+    return context
 
 
 def test_install_command_gets_the_index_config_vars(context, fp, capsys):
@@ -118,3 +132,238 @@ def test_pipenv_dependencies(tmp_path):
     write_lock(tmp_path, default={"mypkg": {"path": ".", "editable": True}})
     local = pipenv.Pipenv().dependencies(tmp_path)
     assert "mypkg" in local.reinstall_reason and local.fingerprint != plain.fingerprint
+
+
+# --- Pipfile.lock installed by uv ------------------------------------------------
+
+# Pipenv 2026.10.3's own hash (Project().pipfile.calculate_hash(), no pip
+# configuration) of a Pipfile with no [[source]], names to normalize, a custom
+# category, [scripts] and [pipenv].
+PIPFILE = """\
+[packages]
+Flask = "==3.1.3"
+"zope.interface" = {version = "*", markers = "sys_platform == 'linux'"}
+Requests = {extras = ["socks"], version = ">=2"}
+
+[dev-packages]
+PyTest = "*"
+
+[docs]
+Sphinx_RTD = "*"
+
+[requires]
+python_version = "3.12"
+
+[scripts]
+start = "python app.py"
+
+[pipenv]
+allow_prereleases = false
+"""
+PIPFILE_HASH = "19d98b6c3ace95d4bd283dc5502869a24494d6c471de56ae45cef51bcf19d78e"
+HASH_A, HASH_B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+
+
+def lock_app(tmp_path, environ=None, env_dir=None, install_test=False):
+    """The context of a build of the pipenv_app fixture (its real Pipfile and lockfile)."""
+    context = make_context(tmp_path, fake_install(tmp_path), environ=environ, env_dir=env_dir,
+                           install_test=install_test)
+    for name in ("Pipfile", "Pipfile.lock"):
+        shutil.copy(FIXTURE / name, context.build_dir / name)
+    return context
+
+
+def edit_lock(context, change):
+    path = context.build_dir / "Pipfile.lock"
+    lock = json.loads(path.read_text())
+    change(lock)
+    path.write_text(json.dumps(lock))
+
+
+def plan_of(context):
+    return pipenv_uv.plan(context.build, pipenv.read_lock(context.build_dir))
+
+
+def test_the_pipfile_hash_is_pipenvs(tmp_path):
+    # The fixture's lockfile, written by the real Pipenv.
+    lock = json.loads((FIXTURE / "Pipfile.lock").read_text())
+    fixture = pipenv_uv.pyproject.read_toml(FIXTURE / "Pipfile")
+    assert pipenv_uv.pipfile_hash(fixture) == lock["_meta"]["hash"]["sha256"]
+    pipfile = pipenv_uv.pyproject.read_toml(write(tmp_path / "Pipfile", PIPFILE))
+    pipfile["source"] = [{"name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": True}]
+    assert pipenv_uv.pipfile_hash(pipfile) == PIPFILE_HASH
+    # A TOML date has no JSON form: Pipenv can't hash it either.
+    assert pipenv_uv.pipfile_hash({**pipfile, "requires": {"when": __import__("datetime").date(2026, 1, 1)}}) is None
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_the_fixture_lock_as_uv_installs_it(tmp_path):
+    plan = plan_of(lock_app(tmp_path))
+    assert isinstance(plan, LockInstall)
+    assert plan.index_url == "https://pypi.org/simple" and plan.required_python == "3.12"
+    names = [line.split("==")[0] for line in plan.requirements]
+    assert names == ["blinker", "click", "flask", "gunicorn", "itsdangerous", "jinja2", "markupsafe", "packaging",
+                     "werkzeug"]
+    assert plan.requirements[0] == (
+        "blinker==1.9.0 ; python_version >= '3.9'"
+        " --hash=sha256:b4ce2265a7abece45e7cc896e98dbebe6cead56bcf805a3d23136d145f5445bf"
+        " --hash=sha256:ba0efaa9080b619ff2f3459d1d500c57bddea4a6b424b60a91141db6fd2f08bc")
+    # A test build adds the develop section.
+    assert any(line.startswith("pytest==") for line in plan_of(lock_app(tmp_path / "t", install_test=True))
+               .requirements)
+
+
+@pytest.mark.parametrize("name, spec, line", [
+    ("flask", {"version": "==3.1.3", "hashes": [HASH_A]}, f"flask==3.1.3 --hash={HASH_A}"),
+    ("requests", {"version": "==2.32.5", "hashes": [HASH_A, HASH_B], "extras": ["socks", "use_chardet"],
+                  "index": "pypi", "markers": "python_version >= '3.9'"},
+     f"requests[socks,use_chardet]==2.32.5 ; python_version >= '3.9' --hash={HASH_A} --hash={HASH_B}"),
+    # Not a plain release, or something that could add a line or an option.
+    ("mypkg", {"path": ".", "editable": True}, None),
+    ("repo", {"git": "https://example.com/repo.git", "ref": "abc"}, None),
+    ("flask", {"version": "==3.1.3"}, None),
+    ("flask", {"version": "==3.1.3", "hashes": []}, None),
+    ("flask", {"version": ">=3", "hashes": [HASH_A]}, None),
+    ("flask", {"version": "==3.1.3", "hashes": ["sha256:xyz --index-url=http://evil"]}, None),
+    ("flask", {"version": "==3.1.3", "hashes": [HASH_A], "markers": "python_version >= '3'\n-i http://evil"}, None),
+    ("flask", {"version": "==3.1.3", "hashes": [HASH_A], "markers": "os_name == 'x' # comment"}, None),
+    ("flask --index-url=x", {"version": "==3.1.3", "hashes": [HASH_A]}, None),
+    ("flask", {"version": "==3.1.3", "hashes": [HASH_A], "extras": ["a]b"]}, None),
+    ("flask", "==3.1.3", None),
+])
+def test_requirement_lines(name, spec, line):
+    assert pipenv_uv.requirement_line(name, spec) == line
+
+
+@pytest.mark.parametrize("change, environ, reason", [
+    (lambda c: (c.build_dir / "Pipfile").unlink(), {}, "there is no Pipfile beside Pipfile.lock"),
+    (lambda c: write(c.build_dir / "Pipfile", "[packages\n"), {}, "the Pipfile isn't TOML"),
+    (lambda c: write(c.build_dir / "Pipfile", (FIXTURE / "Pipfile").read_text() + "requests = '*'\n"), {},
+     "Pipfile.lock doesn't match the Pipfile"),
+    (lambda c: edit_lock(c, lambda lock: lock["_meta"].pop("hash")), {}, "Pipfile.lock doesn't match the Pipfile"),
+    (None, {"PIPENV_PYPI_MIRROR": "https://mirror.example/simple"}, "PIPENV_PYPI_MIRROR is set"),
+    (lambda c: edit_lock(c, lambda lock: lock["_meta"]["sources"].append({"name": "b", "url": "https://b/simple"})),
+     {}, "doesn't name exactly one package index"),
+    (lambda c: edit_lock(c, lambda lock: lock["_meta"]["sources"][0].update(url="https://${TOKEN}@x/simple")), {},
+     "index URL has a ${VAR}"),
+    (lambda c: edit_lock(c, lambda lock: lock["_meta"]["sources"][0].update(verify_ssl=False)), {},
+     "verify_ssl = false"),
+    (lambda c: edit_lock(c, lambda lock: lock["default"].update(mypkg={"path": ".", "editable": True})), {},
+     "Pipfile.lock's 'mypkg' isn't a pinned, hashed release from the index"),
+])
+def test_lockfiles_pipenv_installs_itself(tmp_path, change, environ, reason):
+    context = lock_app(tmp_path, environ=environ)
+    if change:
+        change(context)
+    plan = plan_of(context)
+    assert isinstance(plan, str) and reason in plan, plan
+
+
+def test_the_two_sections_must_agree_for_a_test_build(tmp_path):
+    context = lock_app(tmp_path, install_test=True)
+    edit_lock(context, lambda lock: lock["develop"].update(flask={"version": "==3.0.0", "hashes": [HASH_A]}))
+    assert plan_of(context) == "Pipfile.lock pins 'flask' differently in its two sections"
+    assert isinstance(plan_of(lock_app(tmp_path / "prod")), LockInstall)
+
+
+def no_source_app(tmp_path, environ=None):
+    """A build of PIPFILE (no [[source]]) and a lockfile Pipenv calls up to date with it."""
+    context = lock_app(tmp_path, environ=environ)
+    write(context.build_dir / "Pipfile", PIPFILE)
+    edit_lock(context, lambda lock: lock["_meta"]["hash"].update(sha256=PIPFILE_HASH))
+    return context
+
+
+def test_without_a_source_pips_own_index_settings_decide(tmp_path, monkeypatch):
+    # Pipenv then takes its default index, and what it hashes, from pip's configuration.
+    monkeypatch.setattr(pipenv_uv, "_PIP_CONFIG_FILES", ())
+    assert isinstance(plan_of(no_source_app(tmp_path / "plain")), LockInstall)
+    why = "the Pipfile names no index, and Pipenv takes its index from pip's settings"
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONFIG_FILE"):
+        assert plan_of(no_source_app(tmp_path / name, environ={name: "https://x.example/simple"})) == why
+    monkeypatch.setattr(pipenv_uv, "_PIP_CONFIG_FILES", (str(write(tmp_path / "pip.conf", "[global]\n")),))
+    assert plan_of(no_source_app(tmp_path / "file")) == why
+
+
+@pytest.mark.parametrize("required, version, allowed", [
+    ("3.12", "3.12.1", True), ("3.12", "3.13.0", False), ("3", "3.13.0", True), ("3.12.1", "3.12.1", True),
+    ("3.12.1", "3.12.2", False), (">=3.11", "3.12.1", True), (">=3.11,<3.12", "3.12.1", False),
+    ("not a version", "3.12.1", False),
+])
+def test_python_allowed(required, version, allowed):
+    assert pipenv_uv.python_allowed(required, version) is allowed
+
+
+def test_uv_installs_the_lockfile(tmp_path, fp, capsys):
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    write(env_dir / "PIP_EXTRA_INDEX_URL", "https://u:pip-secret@private.example/simple")
+    write(env_dir / "PIP_INDEX_URL", "https://u:other-secret@ignored.example/simple")
+    context = lock_app(tmp_path, env_dir=env_dir, environ={"UV_INDEX_URL": "https://ignored.example/simple"})
+    binary = uv_installed(context)
+    seen = []
+
+    def record(process):
+        requirements = Path(process.args[process.args.index("-r") + 1])
+        seen.append((process.args, process.kwargs["env"], requirements, requirements.read_text()))
+        process._finish_process()
+
+    fp.register([fp.any()], callback=record)
+    manager = Pipenv()
+    assert manager.installer(context.build) == "uv"
+    manager.install_dependencies(context)
+    ((args, env, requirements, text),) = seen
+    assert args == [str(binary), "pip", "install", "-r", str(requirements), "--require-hashes", "--no-deps",
+                    "--no-config", "--python", str(context.location.python), "--compile-bytecode", "--no-progress",
+                    "--color=never"]
+    assert text.splitlines() == list(plan_of(context).requirements)
+    assert not requirements.exists()  # a scratch file, never in the app
+    # The lockfile's index, as Pipenv's `-i`; PIP_EXTRA_INDEX_URL stays an extra one.
+    assert env["UV_DEFAULT_INDEX"] == "https://pypi.org/simple" and "UV_INDEX_URL" not in env
+    assert env["UV_INDEX"] == "https://u:pip-secret@private.example/simple"
+    out = capsys.readouterr().out
+    assert "-----> Installing dependencies from Pipfile.lock using 'uv pip install'" in out
+    assert "secret" not in out
+
+
+def test_pipenv_installs_when_the_app_asks_or_uv_cant(tmp_path, fp, capsys):
+    uv_cant = lock_app(tmp_path / "a")
+    edit_lock(uv_cant, lambda lock: lock["default"].update(mypkg={"path": ".", "editable": True}))
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    write(env_dir / "PYTHON_INSTALLER", "pip")
+    asked = lock_app(tmp_path / "b", env_dir=env_dir)
+    calls = recorded(fp, occurrences=2)
+    manager = Pipenv()
+    for context in (uv_cant, asked):
+        assert manager.installer(context.build) == "pipenv"
+        manager.install_dependencies(context)
+    assert [args for args, _env in calls] == [["pipenv", "install", "--deploy"]] * 2
+    # Why, when the app didn't ask for Pipenv.
+    assert manager._uv_plan(uv_cant.build)[1] == (
+        "Installing with Pipenv: Pipfile.lock's 'mypkg' isn't a pinned, hashed release from the index.")
+    assert manager._uv_plan(asked.build)[1] is None
+    assert "-----> Installing dependencies using 'pipenv install --deploy'" in capsys.readouterr().out
+
+
+def test_a_python_the_pipfile_refuses(tmp_path, fp):
+    context = replace(lock_app(tmp_path), python_version="3.13.1")
+    with pytest.raises(BuildError) as error:
+        Pipenv().install_dependencies(context)
+    assert error.value.id == "pipfile::python-mismatch"
+    assert "requires Python 3.12, not 3.13.1" in error.value.title
+    assert not fp.calls
+
+
+def test_a_failed_uv_install_says_how_to_switch_to_pipenv(tmp_path, fp):
+    context = lock_app(tmp_path)
+    uv_installed(context)
+    fp.register([fp.any()], stdout="error: Hash mismatch for flask\n", returncode=1)
+    with pytest.raises(BuildError) as error:
+        Pipenv().install_dependencies(context)
+    assert error.value.id == "install-dependencies::pipenv"
+    assert "PYTHON_INSTALLER=pip" in error.value.body and "pipenv install --deploy" in error.value.body

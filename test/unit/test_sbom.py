@@ -66,8 +66,8 @@ def app_with(tmp_path, fixture: str, **options):
     return context
 
 
-def components(context, manager: PackageManager = Pip(), version="3.12.1"):
-    document = sbom.bom(context, manager, version)
+def components(context, manager: PackageManager = Pip()):
+    document = sbom.bom(context, manager)
     assert problems(document) == []
     return {component["bom-ref"]: component for component in document["components"]}
 
@@ -82,7 +82,7 @@ def by_name(context, manager: PackageManager = Pip()):
 def test_the_document_lists_python_and_every_distribution(app):
     install(app, "Flask", "3.1.3")
     install(app, "pip", "26.3")
-    document = sbom.bom(app, Pip(), "3.12.1")
+    document = sbom.bom(app, Pip())
     assert problems(document) == []
     assert document["bomFormat"] == "CycloneDX" and document["specVersion"] == "1.7" == sbom.SPEC_VERSION
     assert document["$schema"] == "http://cyclonedx.org/schema/bom-1.7.schema.json"
@@ -105,14 +105,14 @@ def test_the_document_lists_python_and_every_distribution(app):
         "purl": "pkg:pypi/flask@3.1.3", "evidence": {"occurrences": [{"location": location}]},
     }
     assert pip["purl"] == "pkg:pypi/pip@26.3"
-    assert document["serialNumber"] != sbom.bom(app, Pip(), "3.12.1")["serialNumber"]
+    assert document["serialNumber"] != sbom.bom(app, Pip())["serialNumber"]
 
 
 def test_the_schema_catches_what_it_should(app):
     """The vendored schema really checks: a wrong type, an unknown field, a
     bad hash or SPDX id, a repeated bom-ref are all caught."""
     install(app, "six", "1.17.0")
-    good = sbom.bom(app, Pip(), "3.12.1")
+    good = sbom.bom(app, Pip())
     assert problems(good) == []
     for path, value in [(("components", 1, "type"), "python-package"), (("components", 1, "colour"), "red"),
                         (("components", 1, "hashes"), [{"alg": "SHA-256", "content": "abc"}]),
@@ -353,7 +353,7 @@ def test_pipenvs_virtualenv_in_the_slug_is_listed_after_the_app(app):
 
 def test_write_says_where_and_how_many(app, capsys):
     install(app, "flask", "3.1.3")
-    sbom.write(app, Pip(), "3.12.1")
+    sbom.write(app, Pip())
     path = app.build_dir / ".heroku" / "python-sbom.cdx.json"
     document = json.loads(path.read_text(encoding="utf-8"))
     assert problems(document) == [] and len(document["components"]) == 2
@@ -369,7 +369,7 @@ def test_write_replaces_an_older_sbom_and_a_link(app, tmp_path):
     outside = tmp_path / "outside.json"
     outside.write_text("keep")
     path.symlink_to(outside)
-    sbom.write(app, Pip(), "3.12.1")
+    sbom.write(app, Pip())
     assert not path.is_symlink() and json.loads(path.read_text())["bomFormat"] == "CycloneDX"
     assert outside.read_text() == "keep"
 
@@ -382,7 +382,7 @@ def test_a_failure_to_write_is_a_warning_and_leaves_no_older_sbom(app, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(sbom, "_write_atomically", disk_full)
-    sbom.write(app, Pip(), "3.12.1")
+    sbom.write(app, Pip())
     assert not path.exists()
     err = capsys.readouterr().err
     assert "Warning: Unable to write the software bill of materials (.heroku/python-sbom.cdx.json)." in err
@@ -393,13 +393,13 @@ def test_a_failure_to_write_is_a_warning_and_leaves_no_older_sbom(app, monkeypat
 
 def test_a_directory_in_its_place_is_a_warning(app, capsys):
     (app.build_dir / sbom.PATH).mkdir()
-    sbom.write(app, Pip(), "3.12.1")
+    sbom.write(app, Pip())
     assert "Warning: Unable to write the software bill of materials" in capsys.readouterr().err
 
 
 def test_an_unexpected_failure_is_a_warning_too(app, monkeypatch, capsys):
     monkeypatch.setattr(sbom, "distributions", lambda *args: 1 / 0)
-    sbom.write(app, Pip(), "3.12.1")
+    sbom.write(app, Pip())
     assert "ZeroDivisionError" in capsys.readouterr().err
     assert report.read(app.build_dir, None)["sbom"]["error"] == "ZeroDivisionError"
 
@@ -407,6 +407,6 @@ def test_an_unexpected_failure_is_a_warning_too(app, monkeypatch, capsys):
 def test_a_file_name_that_isnt_utf8_is_written_too(app):
     site = app.location.install_dir / SITE
     os.mkdir(os.path.join(os.fsencode(site), b"caf\xe9-1.0.dist-info"))
-    sbom.write(app, Pip(), "3.12.1")
+    sbom.write(app, Pip())
     document = json.loads((app.build_dir / sbom.PATH).read_text(encoding="utf-8"))
     assert problems(document) == [] and document["components"][1]["version"] == "1.0"

@@ -291,11 +291,11 @@ def test_which_managers_prefetch_uv(tmp_path, staged_fetch, manager, config, pre
 
 
 def test_the_uv_download_warms_the_cache_with_the_build_s_settings(context, staged_fetch):
-    uv.warm_up(context, "3.12.1", [["pipenv==2026.10.3"]])  # nothing being fetched: nothing to ask
+    uv.warm_up(context, [["pipenv==2026.10.3"]])  # nothing being fetched: nothing to ask
     uv.prefetch(context)
-    uv.warm_up(context, "3.12.1", [])
+    uv.warm_up(context, [])
     assert not staged_fetch.started[0].warm_ups
-    uv.warm_up(context, "3.12.1", [["pipenv==2026.10.3"], ["-r", "requirements.txt"]])
+    uv.warm_up(context, [["pipenv==2026.10.3"], ["-r", "requirements.txt"]])
     (request,) = staged_fetch.started[0].warm_ups
     assert request.installs == [["pipenv==2026.10.3"], ["-r", "requirements.txt"]]
     assert request.python_version == "3.12.1" and request.cwd == str(context.build_dir) and request.limit <= 120
