@@ -80,6 +80,7 @@ def compile_app(build: Build) -> None:
                           "origin": python.requested.origin})
     location = link_python(build)
     dependencies, reinstall_reason = manager.dependencies_key(build)
+    report.record(package_manager={**report.data["package_manager"], "installer": dependencies.installer})
     key = CacheKey(RuntimeKey(build.stack.name, build.stack.arch, python.version), dependencies)
     context = InstallContext(build, location, environment.build_env(location, build.environ), python.version)
     manager.prefetch_tool(context)  # downloads beside Python's

@@ -335,15 +335,19 @@ def distributions(builder: HerokuishBuild) -> str:
 
 
 def test_uv_and_pipenv_install_the_same_lockfile(herokuish, another_builder, fixture_app):
-    log = ok(herokuish.build(fixture_app("pipenv_app"))).stdout
+    outcome = herokuish.build(fixture_app("pipenv_app"))
+    log = ok(outcome).stdout
     assert PIPFILE_UV_INSTALL in log and "pipenv install" not in log
+    assert outcome.report["package_manager"]["installer"] == "uv"
     with_uv = distributions(herokuish)
     assert "('flask', '3.1.3')" in with_uv and "pytest" not in with_uv
     assert herokuish.fetch("/").text == PIPENV_PAGE
 
     pipenv_builder = another_builder("pipenv", PYTHON_INSTALLER="pip")
-    log = ok(pipenv_builder.build(fixture_app("pipenv_app"))).stdout
+    outcome = pipenv_builder.build(fixture_app("pipenv_app"))
+    log = ok(outcome).stdout
     assert "-----> Installing dependencies using 'pipenv install --deploy'" in log and "uv pip install" not in log
+    assert outcome.report["package_manager"]["installer"] == "pipenv"
     assert distributions(pipenv_builder) == with_uv
     assert pipenv_builder.fetch("/").text == PIPENV_PAGE
 

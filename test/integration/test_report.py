@@ -17,6 +17,7 @@ def test_successful_builds_report_what_they_did(herokuish, fixture_app, runtime_
     assert report["stack"] == herokuish.stack_name and report["arch"] in ("amd64", "arm64")
     assert report["python"] == {"version": version, "requested": "3.12", "origin": ".python-version"}
     assert report["package_manager"]["name"] == "pip" and report["package_manager"]["version"]
+    assert report["package_manager"]["installer"] == "uv"
     assert report["cache"] == {"status": "empty", "reasons": [], "dependencies_reinstalled_because": []}
     assert report["dependencies_install_skipped"] is False
     steps = report["steps"]
