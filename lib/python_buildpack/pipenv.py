@@ -125,7 +125,7 @@ class Pipenv(PackageManager):
             result = uv.install_requirements(
                 context, ["-r", str(requirements), "--require-hashes", "--no-deps"], env)
         if not result.ok:
-            error = self.install_failed(result, "uv pip install")
+            error = self.install_failed(result, f"uv pip install --require-hashes --no-deps -r <{LOCKFILE}'s releases>")
             raise errors.with_uv_installer_hint(error, LOCKFILE, "Pipenv ('pipenv install --deploy')")
 
     def locked_files(self, build: Build) -> LockedFiles:
