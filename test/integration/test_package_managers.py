@@ -74,6 +74,20 @@ def test_pdm_test_build_adds_the_dev_groups(herokuish, fixture_app):
     assert herokuish.fetch("/").text.endswith("without dev dependencies")
 
 
+def test_pipenv_test_build_adds_the_develop_section(herokuish, fixture_app):
+    # uv installs Pipfile.lock's develop section too, as `pipenv install --dev`.
+    source = fixture_app("pipenv_app", {"tests/test_app.py": "from app import app\n\n\ndef test_index():\n"
+                                        "    assert b'with dev dependencies' in app.test_client().get('/').data\n"})
+    outcome, tests = herokuish.test(source)
+    log = ok(outcome).stdout
+    assert "-----> Installing dependencies from Pipfile.lock using 'uv pip install'" in log and "+ pytest==" in log
+    assert tests.returncode == 0 and "1 passed" in tests.stdout, tests.output
+    # The production build of the same app, on the same cache, leaves them out again.
+    log = ok(herokuish.build(source)).stdout
+    assert "+ pytest==" not in log
+    assert herokuish.fetch("/").text.endswith("without dev dependencies")
+
+
 def test_pdm_installs_the_project_itself(herokuish, fixture_app):
     # A distribution (no `distribution = false`, the lockfile unchanged): PDM
     # installs it on every build, as a wheel, so nothing names the build dir.
