@@ -87,6 +87,7 @@ def compile_app(build: Build) -> None:
     with report.step("python"):
         restored = restore_cache(context, manager, key, reinstall_reason)
         restored = install_python(context, python, restored)
+    context.install_kept = nothing_to_install(restored, reinstall_reason)
 
     with report.step("package_manager"):
         manager.install_tool(context)

@@ -65,6 +65,9 @@ class InstallContext:
     location: PythonLocation
     env: dict[str, str]
     python_version: str  # the exact version the build installs
+    # The restored install is kept as it is, dependencies and all: the last
+    # build with the same dependency files left it so (compile.py).
+    install_kept: bool = False
 
     @property
     def build_dir(self) -> Path:

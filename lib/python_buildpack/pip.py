@@ -85,6 +85,12 @@ class Pip(PackageManager):
         layer = ToolLayer(self.name, self.label, self.version, context.location.install_dir, owns_directory=False)
         if installer == UV:
             uv.ensure_uv(context)
+        kept = site_packages.installed_version(context.location.install_dir, self.name) if context.install_kept else None
+        if kept and kept != self.version:
+            # The requirements (or a post_compile hook) installed another pip,
+            # and the install is kept as that build left it: so is its pip.
+            output.step(f"Using cached pip {kept}, as the last build left it")
+        elif installer == UV:
             layer.ensure(lambda: uv.pip_install(context, context.location.python, [self.tool_requirement()]).ok)
         else:
             layer.ensure(lambda: bundled_pip.install(context, [self.tool_requirement()]).ok)

@@ -368,3 +368,15 @@ def test_a_lockfile_hash_uv_refuses_says_how_to_switch_to_pipenv(herokuish, fixt
     assert PIPFILE_UV_INSTALL in result.stdout and "Hash mismatch" in result.stdout
     assert "PYTHON_INSTALLER=pip" in result.stderr and "pipenv install --deploy" in result.stderr
     assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/metadata.json").exists()
+
+
+def test_an_app_that_pins_pip_keeps_it_on_an_unchanged_rebuild(herokuish, fixture_app):
+    source = fixture_app("minimal_app", {"requirements.txt": "pip==25.0\nsix==1.17.0\n"})
+    ok(herokuish.build(source))
+    rebuild = herokuish.build(source)
+    log = ok(rebuild).stdout
+    assert "-----> Using cached pip 25.0, as the last build left it" in log and "Installing pip" not in log
+    # The install was left as restored, so the copy started then is what the cache keeps.
+    assert rebuild.report["cache_saved"] == "early copy"
+    result = herokuish.run_in_app("python -m pip --version")
+    assert result.stdout.startswith("pip 25.0 "), result.output

@@ -139,6 +139,23 @@ def test_pip_the_app_replaced_is_installed_again(tmp_path, location, fp, capsys)
     assert len(fp.calls) == 2
 
 
+def test_a_kept_install_keeps_the_pip_its_requirements_pinned(tmp_path, location, fp, capsys):
+    # The restored install is kept as the last build (same files) left it,
+    # with the pip its requirements.txt installed over the pinned one.
+    site_packages = location.install_dir / "lib/python3.12/site-packages"
+    (site_packages / "pip-25.0.dist-info").mkdir()
+    context = context_for(tmp_path, location)
+    context.install_kept = True
+    PIP.install_tool(context)
+    assert "Using cached pip 25.0, as the last build left it" in capsys.readouterr().out
+    assert not fp.calls
+    # Not kept (the dependencies are installed again): the pinned pip first.
+    fp.register([fp.any()], callback=installs_pip(location))
+    context.install_kept = False
+    PIP.install_tool(context)
+    assert f"Installing pip {PIP.version}" in capsys.readouterr().out and len(fp.calls) == 1
+
+
 def test_install_pip_failure(tmp_path, location, fp, capsys):
     fp.register([fp.any()], stdout=f"ERROR: No matching distribution found for pip=={PIP.version}", returncode=1)
     with pytest.raises(BuildError) as error:
