@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import fcntl
 import hashlib
 import html
 import json
@@ -56,6 +57,11 @@ READY_FILE = "uv-ready"
 # own install downloads what it hadn't, and a request that stalls costs the
 # build this, not uv's 30-second read timeout.
 WARM_UP_WAIT = 5.0
+# What a uv that was stopped leaves in its cache's root: its work in
+# progress, renamed into place only once complete.
+UV_TEMPORARY = ".tmp*"
+# How long the build waits for a stopped uv to let go of its cache.
+SWEEP_WAIT = 2.0
 
 
 class Unavailable(Exception):
@@ -106,6 +112,7 @@ class Fetching:
     staging: Path
     wait: float
     warming_up: bool = False
+    cache_dir: Optional[Path] = None  # the warm-up's uv cache
 
     @classmethod
     def start(cls, version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> "Fetching":
@@ -137,6 +144,7 @@ class Fetching:
             spec.unlink(missing_ok=True)
             return
         self.warming_up = True
+        self.cache_dir = Path(request.env["UV_CACHE_DIR"]) if request.env.get("UV_CACHE_DIR") else None
 
     def result(self) -> Download:
         """Wait for the child; what it fetched, or why it couldn't."""
@@ -150,6 +158,8 @@ class Fetching:
         except subprocess.TimeoutExpired:
             self.cancel()
             return Download(problem="it took too long")
+        if self.cache_dir is not None:
+            remove_stopped_uv_leftovers(self.cache_dir)  # a warm-up cut short
         if self.process.returncode == 0 or (self.warming_up and self._uv_ready()):
             return Download(self.staging)
         lines = [line for line in out.decode("utf-8", errors="replace").splitlines() if line.strip()]
@@ -188,6 +198,38 @@ class Fetching:
 # The child: python3 -I -c _CHILD LIB_DIR PARENT_PID VERSION ARCH INDEX TIMEOUTS STAGING
 _CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); "
           "from python_buildpack import uv_download; sys.exit(uv_download.child(sys.argv[2:]))")
+
+
+def remove_stopped_uv_leftovers(cache_dir: Path, wait: float = SWEEP_WAIT) -> None:
+    """Remove the work in progress of a uv that was stopped (a warm-up cut
+    short) from its cache, or it stays there, saved with the cache, build
+    after build. Only while no uv uses the cache: a running uv holds a shared
+    lock on the cache's .lock, which `uv cache prune` takes exclusively, as
+    this does (waiting `wait` seconds at most for the stopped one to go)."""
+    leftovers = list(cache_dir.glob(UV_TEMPORARY))
+    if not leftovers:
+        return
+    try:
+        descriptor = os.open(cache_dir / ".lock", os.O_RDWR)
+    except OSError:
+        return
+    try:
+        give_up = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    return  # a uv still uses it: the next build's warm-up tries again
+                time.sleep(0.02)
+        for leftover in leftovers:
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+    finally:
+        os.close(descriptor)  # and with it the lock
 
 
 def fetch_uv(version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> Download:

@@ -132,10 +132,14 @@ def test_the_child_dies_with_the_build(tmp_path, index):
 
 
 # A uv that records each run (its arguments, directory and one variable of
-# its environment) in $RECORD, then takes $UV_TAKES seconds.
+# its environment) in $RECORD, then takes $UV_TAKES seconds. Meanwhile, as
+# uv does, it holds a shared lock on its cache and has work in progress there.
 RECORDING_UV = """#!/bin/sh
 { printf '%s\\n' "$@"; echo "cwd=$(pwd)"; echo "secret=$PRIVATE_INDEX_TOKEN"; echo "--"; } >> "$RECORD"
 echo $$ > "$RECORD.pid"
+exec 9>"$UV_CACHE_DIR/.lock"
+flock -s 9
+mkdir -p "$UV_CACHE_DIR/.tmpWork$$/django" "$UV_CACHE_DIR/archive-v0/done"
 exec sleep "${UV_TAKES:-0}"
 """
 
@@ -150,7 +154,8 @@ def warm_up_request(tmp_path, limit=60.0, takes="0"):
     app = tmp_path / "app"
     app.mkdir(exist_ok=True)
     env = {"PATH": "/usr/bin:/bin", "RECORD": str(tmp_path / "record"), "UV_TAKES": takes,
-           "PRIVATE_INDEX_TOKEN": "s3cret"}
+           "PRIVATE_INDEX_TOKEN": "s3cret", "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    (tmp_path / "uv-cache").mkdir(exist_ok=True)
     return uv_download.WarmUp([["pip==26.3"], ["-r", "requirements.txt"]], "3.12.1", env, str(app), limit)
 
 
@@ -222,7 +227,29 @@ def test_the_build_waits_for_a_warm_up_only_so_long_then_stops_it(tmp_path, inde
     assert fetching.process.returncode is not None
     warming_uv = int((tmp_path / "record.pid").read_text())
     wait_until_gone(warming_uv, "the warm-up's uv outlived its child")
+    # What the stopped uv had in progress is gone from its cache; the rest stays.
+    cache = tmp_path / "uv-cache"
+    assert not list(cache.glob(".tmp*")) and (cache / "archive-v0" / "done").is_dir()
     download.discard()
+
+
+def test_a_stopped_uv_s_leftovers_go_only_once_no_uv_uses_the_cache(tmp_path):
+    import fcntl
+    import os
+
+    cache = tmp_path / "uv-cache"
+    (cache / ".tmpAbC123" / "django").mkdir(parents=True)
+    (cache / "archive-v0" / "kept").mkdir(parents=True)
+    (cache / ".lock").write_text("")
+    descriptor = os.open(cache / ".lock", os.O_RDWR)
+    fcntl.flock(descriptor, fcntl.LOCK_SH)  # a uv is running
+    started = time.monotonic()
+    uv_download.remove_stopped_uv_leftovers(cache, wait=0.3)
+    assert (cache / ".tmpAbC123").is_dir() and time.monotonic() - started < 2
+    os.close(descriptor)
+    uv_download.remove_stopped_uv_leftovers(cache)
+    assert not (cache / ".tmpAbC123").exists() and (cache / "archive-v0" / "kept").is_dir()
+    uv_download.remove_stopped_uv_leftovers(tmp_path / "never-used")  # no cache: nothing to do
 
 
 @pytest.mark.uv_fetch
