@@ -107,12 +107,47 @@ class _ConnectTimeout(OSError):
     """Connecting (TCP and TLS) took longer than CURL_CONNECT_TIMEOUT."""
 
 
+class _LookupTimeout(_ConnectTimeout):
+    """Looking the host's name up took longer than CURL_CONNECT_TIMEOUT."""
+
+
+def _connect_within(address: tuple[str, int], timeout: float, source_address=None) -> socket.socket:
+    """socket.create_connection, with the name lookup bounded too: the
+    resolver's own retries (getaddrinfo takes no timeout) could hold a build
+    for tens of seconds on a dead DNS server. The lookup runs in a thread the
+    build leaves behind if it takes too long."""
+    host, port = address
+    found: dict[str, object] = {}
+
+    def look_up() -> None:
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except OSError as error:
+            found["error"] = error
+
+    lookup = threading.Thread(target=look_up, daemon=True)
+    lookup.start()
+    lookup.join(timeout)
+    if lookup.is_alive():
+        raise _LookupTimeout("name lookup timed out")
+    if "error" in found:
+        raise found["error"]  # type: ignore[misc]
+    error: Optional[OSError] = None
+    for _family, _type, _proto, _name, sockaddr in found["addresses"]:  # type: ignore[union-attr]
+        try:
+            return socket.create_connection((sockaddr[0], sockaddr[1]), timeout, source_address)
+        except OSError as failure:
+            error = failure
+    raise error or OSError("the host name has no addresses")
+
+
 def _watched(base: type, attempt: _Attempt) -> type:
     """An http.client connection class whose socket `attempt` watches, and
     whose connect time-outs are told apart from a server that stalls."""
 
     class Connection(base):  # type: ignore[misc, valid-type]
         def connect(self) -> None:
+            self._create_connection = _connect_within  # http.client's own hook
             try:
                 super().connect()
             except (socket.timeout, TimeoutError):
@@ -266,6 +301,9 @@ def _http_error(url: str, code: int) -> DownloadError:
 def _failure(url: str, error: object, attempt: _Attempt, timeouts: Timeouts) -> DownloadError:
     if attempt.out_of_time():
         return out_of_time(url, timeouts)
+    if isinstance(error, _LookupTimeout):
+        return DownloadError(
+            url, f"couldn't look the host's name up within {timeouts.connect:g}s (CURL_CONNECT_TIMEOUT)")
     if isinstance(error, _ConnectTimeout):
         return DownloadError(url, f"couldn't connect within {timeouts.connect:g}s (CURL_CONNECT_TIMEOUT)")
     if isinstance(error, (socket.timeout, TimeoutError)):

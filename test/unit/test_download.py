@@ -114,6 +114,27 @@ def test_a_connect_timeout_is_named_as_such(server, monkeypatch):
     assert error.value.cause == "couldn't connect within 2s (CURL_CONNECT_TIMEOUT)"
 
 
+def test_a_name_lookup_is_bounded_by_the_connect_timeout(server, monkeypatch):
+    # getaddrinfo takes no timeout: a dead DNS server's retries take tens of seconds.
+    real_lookup = socket.getaddrinfo
+
+    def slow_lookup(host, *args, **kwargs):
+        if host == "slow.example":
+            time.sleep(3)
+        return real_lookup("127.0.0.1" if host.endswith(".example") else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
+    port = server.url("/f").split(":")[2].split("/")[0]
+    started = time.monotonic()
+    with pytest.raises(download.DownloadError) as error:
+        download.fetch(f"http://slow.example:{port}/f", collect, download.Timeouts(connect=0.3, total=10, retries=0))
+    assert time.monotonic() - started < 1.5
+    assert error.value.cause == "couldn't look the host's name up within 0.3s (CURL_CONNECT_TIMEOUT)"
+    # A lookup in time connects to what it found.
+    server.route("/f", (200, b"found"))
+    assert download.fetch(f"http://fast.example:{port}/f", collect, FAST) == b"found"
+
+
 @pytest.mark.parametrize("response", [trickle(b"x" * 100_000), trickled_headers()], ids=["body", "headers"])
 def test_a_trickle_is_bounded_by_curl_timeout(server, response):
     # A byte every 50 ms never trips the 1 s stall time-out: CURL_TIMEOUT must.
