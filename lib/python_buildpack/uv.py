@@ -110,6 +110,8 @@ def ensure_uv(context: InstallContext) -> Path:
     layer = _layer(context.build)
     if layer.directory not in _ENSURED:  # once a build: several steps use it
         _ENSURED[layer.directory] = _install(context, layer)
+        # Before the build's first uv run, once the warm-up's is over.
+        uv_download.remove_stopped_uv_leftovers(context.build.cache.download_cache(DOWNLOAD_CACHE))
     return _ENSURED[layer.directory]
 
 

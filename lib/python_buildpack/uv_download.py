@@ -112,7 +112,6 @@ class Fetching:
     staging: Path
     wait: float
     warming_up: bool = False
-    cache_dir: Optional[Path] = None  # the warm-up's uv cache
 
     @classmethod
     def start(cls, version: str, arch: str, index: Optional[str], timeouts: Timeouts) -> "Fetching":
@@ -144,7 +143,6 @@ class Fetching:
             spec.unlink(missing_ok=True)
             return
         self.warming_up = True
-        self.cache_dir = Path(request.env["UV_CACHE_DIR"]) if request.env.get("UV_CACHE_DIR") else None
 
     def result(self) -> Download:
         """Wait for the child; what it fetched, or why it couldn't."""
@@ -158,8 +156,6 @@ class Fetching:
         except subprocess.TimeoutExpired:
             self.cancel()
             return Download(problem="it took too long")
-        if self.cache_dir is not None:
-            remove_stopped_uv_leftovers(self.cache_dir)  # a warm-up cut short
         if self.process.returncode == 0 or (self.warming_up and self._uv_ready()):
             return Download(self.staging)
         lines = [line for line in out.decode("utf-8", errors="replace").splitlines() if line.strip()]
@@ -202,10 +198,11 @@ _CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); "
 
 def remove_stopped_uv_leftovers(cache_dir: Path, wait: float = SWEEP_WAIT) -> None:
     """Remove the work in progress of a uv that was stopped (a warm-up cut
-    short) from its cache, or it stays there, saved with the cache, build
-    after build. Only while no uv uses the cache: a running uv holds a shared
-    lock on the cache's .lock, which `uv cache prune` takes exclusively, as
-    this does (waiting `wait` seconds at most for the stopped one to go)."""
+    short, a build killed) from its cache, or it stays there, saved with the
+    cache, build after build. Only while no uv uses the cache: a running uv
+    holds a shared lock on the cache's .lock, which `uv cache prune` takes
+    exclusively, as this does (waiting `wait` seconds at most for a stopped
+    one to go)."""
     leftovers = list(cache_dir.glob(UV_TEMPORARY))
     if not leftovers:
         return
@@ -221,7 +218,7 @@ def remove_stopped_uv_leftovers(cache_dir: Path, wait: float = SWEEP_WAIT) -> No
                 break
             except BlockingIOError:
                 if time.monotonic() >= give_up:
-                    return  # a uv still uses it: the next build's warm-up tries again
+                    return  # a uv still uses it: the next build tries again
                 time.sleep(0.02)
         for leftover in leftovers:
             if leftover.is_dir() and not leftover.is_symlink():

@@ -83,6 +83,16 @@ def test_uv_is_installed_once_into_the_cache(context, fp, capsys, monkeypatch):
     assert len(fp.calls) == 1
 
 
+def test_a_builds_first_uv_use_removes_what_a_stopped_uv_left_in_its_cache(context):
+    binary = uv_installed(context)
+    cache = context.build.cache.download_cache(uv.DOWNLOAD_CACHE)
+    (cache / ".tmpStopped" / "django").mkdir(parents=True)
+    (cache / "archive-v0" / "done").mkdir(parents=True)
+    (cache / ".lock").write_text("")  # uv's; no uv holds it
+    assert uv.ensure_uv(context) == binary
+    assert not (cache / ".tmpStopped").exists() and (cache / "archive-v0" / "done").is_dir()
+
+
 def test_uv_install_failure_leaves_nothing(context, fp, capsys, monkeypatch):
     monkeypatch.setattr(uv.uv_download, "fetch_uv", lambda *args: FakeDownload(problem="no index here"))
     # In the cache, then (the cache might be full) in a temporary directory.
