@@ -78,7 +78,7 @@ def _plan(build: Build, lock: dict[str, Any]) -> LockInstall:
         pipfile["source"] = [dict(_DEFAULT_SOURCE)]
     expected = lock["_meta"].get("hash", {}).get("sha256")
     if not isinstance(expected, str) or pipfile_hash(pipfile) != expected:
-        raise _PipenvInstalls("Pipfile.lock doesn't match the Pipfile, and Pipenv says what changed")
+        raise _PipenvInstalls("Pipfile.lock doesn't match the Pipfile as the buildpack hashes it, so Pipenv itself checks it")
     index_url = _index_url(lock["_meta"].get("sources", []))
     sections = ("default", "develop") if build.install_test else ("default",)
     requirements: dict[str, str] = {}
