@@ -75,8 +75,12 @@ SCENARIOS = (EMPTY, UNCHANGED, CHANGED)
 PIP_VARIANTS = (("uv", {}), ("pip forced", {"PYTHON_INSTALLER": "pip"}))
 # What the compile output says each installer ran (a check that the config
 # var took effect: a benchmark of the wrong installer is worse than none).
-INSTALL_LINE = {"uv": "Installing dependencies using 'uv pip install", "pip forced": "Installing dependencies using 'pip install"}
+INSTALL_LINE = {"uv": "Installing dependencies using 'uv pip install", "pip forced": "Installing dependencies using 'pip install",
+                "pipenv": "Installing dependencies from Pipfile.lock using 'uv pip install'",
+                "pipenv forced": "Installing dependencies using 'pipenv install --deploy'"}
 OTHER_MANAGERS = (("Pipfile.lock", "pipenv"), ("poetry.lock", "poetry"), ("uv.lock", "uv sync"))
+# Pipenv apps are also built with Pipenv's own install (PYTHON_INSTALLER=pip).
+PIPENV_FORCED = ("pipenv forced", {"PYTHON_INSTALLER": "pip"})
 # The apps also built by the BASELINE buildpack, and that variant's label.
 BASELINE_APPS = ("pipenv_app", "poetry_app")
 DEFAULT_BASELINE = "fccbe3b"
@@ -192,7 +196,7 @@ def variants(app: str) -> list[tuple[str, dict]]:
     baseline = [(BASELINE_LABEL, {})] if app in BASELINE_APPS and BASELINE_LABEL in SOURCES else []
     for file_name, label in OTHER_MANAGERS:
         if (FIXTURES / app / file_name).exists():
-            return [(label, {}), *baseline]
+            return [(label, {}), *([PIPENV_FORCED] if label == "pipenv" else []), *baseline]
     return [("default", {})]
 
 
@@ -228,7 +232,7 @@ def bench_sequence(app: str, variant: str, config: dict, rootfs, mirror, work: P
             with open(source / "requirements.txt", "a") as requirements:
                 requirements.write(f"{ADDED_REQUIREMENT}\n")
             has_requirements = True
-        expect = INSTALL_LINE.get(variant) if has_requirements and scenario != UNCHANGED else None
+        expect = INSTALL_LINE.get(variant) if (has_requirements or not pip_app) and scenario != UNCHANGED else None
         sample = timed_build(builder, source, f"{app} ({variant}, {scenario})", expect)
         if scenario == CHANGED and not installed(builder, ".heroku/python/lib/python3*/site-packages/six.py"):
             raise SystemExit(f"{app} ({variant}): after the requirements change, six isn't in the slug")
@@ -378,7 +382,9 @@ def main() -> int:
         "(source copied in, detect, compile, release, build moved to /app); *bin/compile*: the compile step "
         "alone. *empty cache*: the first build; *unchanged*: a rebuild with nothing changed; *requirements "
         f"changed*: a rebuild after `{ADDED_REQUIREMENT}` was appended to requirements.txt. *pip forced*: "
-        "`PYTHON_INSTALLER=pip`. *peak RSS*: the largest, over the runs, of the biggest single process in "
+        "`PYTHON_INSTALLER=pip`; *pipenv*: Pipfile.lock installed by uv (the default), *pipenv forced*: by "
+        "`pipenv install --deploy` (`PYTHON_INSTALLER=pip`). *peak RSS*: the largest, over the runs, of the "
+        "biggest single process in "
         "bin/compile's process tree (wait4's maxrss; uv's threads are one process).",
         "",
         markdown_table(rows),
