@@ -220,6 +220,8 @@ def remove_stopped_uv_leftovers(cache_dir: Path, wait: float = SWEEP_WAIT) -> No
                 if time.monotonic() >= give_up:
                     return  # a uv still uses it: the next build tries again
                 time.sleep(0.02)
+            except OSError:
+                return  # a file system without locks: nothing says no uv is using it
         for leftover in leftovers:
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)

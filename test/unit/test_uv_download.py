@@ -254,6 +254,21 @@ def test_a_stopped_uv_s_leftovers_go_only_once_no_uv_uses_the_cache(tmp_path):
     uv_download.remove_stopped_uv_leftovers(tmp_path / "never-used")  # no cache: nothing to do
 
 
+def test_without_locks_a_stopped_uv_s_leftovers_stay(tmp_path, monkeypatch):
+    import errno
+
+    cache = tmp_path / "uv-cache"
+    (cache / ".tmpAbC123").mkdir(parents=True)
+    (cache / ".lock").write_text("")
+
+    def no_locks(descriptor, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(uv_download.fcntl, "flock", no_locks)
+    uv_download.remove_stopped_uv_leftovers(cache)
+    assert (cache / ".tmpAbC123").is_dir()
+
+
 @pytest.mark.uv_fetch
 def test_a_warm_up_request_to_a_child_that_failed_is_harmless(tmp_path, index):
     index.route("/simple/uv/", (404, b"no"))
