@@ -12,7 +12,8 @@ without their tool and the index).
 Each sequence runs REPEAT times (default 3), each in a fresh stack with an
 empty cache. The repeats are the outer loop and the installer variants
 alternate within each repeat (uv first, then pip; the next repeat pip
-first), so that the machine's noise falls on both alike.
+first), so that the machine's noise falls on both alike. Each build starts
+after a sync(2), so that no build pays for the writes of the one before.
 
 Three figures per build:
 
@@ -169,6 +170,9 @@ class Series:
 def timed_build(builder: HerokuishBuild, source: Path, what: str, expect: Optional[str]) -> Sample:
     global _last_compile
     _last_compile = None
+    # Each build starts on a settled disk: what the previous build (or the
+    # removal of the last sequence's trees) left to write falls on no one.
+    os.sync()
     start = time.monotonic()
     outcome = builder.build(source)
     elapsed = time.monotonic() - start
