@@ -3,9 +3,9 @@ directories, the stack, the settings, the cache and the report it keeps."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Hashable, Mapping, TypeVar
 
 from .app_dir import ROOT, AppDir
 from .cache import BuildCache
@@ -13,6 +13,8 @@ from .config_vars import BuildConfig
 from .download import Timeouts
 from .report import BuildReport
 from .stack import Stack
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,17 @@ class Build:
     install_test: bool = False
     # The app's directory in the build dir (PYTHON_APP_DIR, app_dir.py).
     app_path: str = ROOT
+    # What once() has worked out, by function and arguments.
+    _worked_out: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def once(self, work_out: Callable[..., T], *args: Hashable) -> T:
+        """work_out(self, *args), worked out once a build: what several steps
+        read of the app's files (requirements.txt, Pipfile.lock), which nothing
+        changes after the pre_compile hook, nor should a step see it change."""
+        key = (work_out, args)
+        if key not in self._worked_out:
+            self._worked_out[key] = work_out(self, *args)
+        return self._worked_out[key]
 
     @property
     def app(self) -> AppDir:

@@ -27,6 +27,7 @@ from .commands import CommandResult, run_streamed
 from .package_manager import Dependencies, InstallContext, LockedFile, LockedFiles, PackageManager
 from .tool_layer import ToolLayer
 
+REQUIREMENTS = "requirements.txt"
 TEST_REQUIREMENTS = "requirements-test.txt"
 # The config var that chooses the installer of requirements.txt.
 INSTALLER_SETTING = "PYTHON_INSTALLER"
@@ -36,7 +37,7 @@ UV, PIP = "uv", "pip"
 class Pip(PackageManager):
     name = "pip"
     label = "pip"
-    file_name = "requirements.txt"
+    file_name = REQUIREMENTS
     test_files = (TEST_REQUIREMENTS,)
     # uv (the default installer) keeps its binary and downloads in the cache.
     cache_dirs = (uv.TOOL_DIR, uv.DOWNLOAD_CACHE)
@@ -49,18 +50,7 @@ class Pip(PackageManager):
 
     def _chosen(self, build: Build) -> tuple[_Scan, tuple[str, Optional[str]]]:
         """requirements.txt as read, and the installer."""
-        scan = self._scanned(build, self.file_name)
-        return scan, choose_installer(build, scan)
-
-    def _scanned(self, build: Build, file_name: str) -> _Scan:
-        """A requirements file as read: once a build (no step after the
-        pre_compile hook changes the files)."""
-        scans = getattr(self, "_scans", None)
-        if scans is None or scans[0] is not build:
-            scans = self._scans = (build, {})
-        if file_name not in scans[1]:
-            scans[1][file_name] = _scan(build.app_dir, file_name)
-        return scans[1][file_name]
+        return scanned(build, self.file_name), choose_installer(build)
 
     def prefetch_tool(self, context: InstallContext) -> None:
         if self.installer(context.build) == UV:
@@ -98,7 +88,7 @@ class Pip(PackageManager):
     def install_dependencies(self, context: InstallContext) -> None:
         files = [self.file_name]
         if self._installs_tests(context.build):
-            self._scanned(context.build, TEST_REQUIREMENTS)  # its checks
+            scanned(context.build, TEST_REQUIREMENTS)  # its checks
             files.append(TEST_REQUIREMENTS)
         requirement_args = [arg for name in files for arg in ("-r", name)]
         scan, (installer, _why) = self._chosen(context.build)
@@ -120,7 +110,7 @@ class Pip(PackageManager):
         names = [self.file_name, *([TEST_REQUIREMENTS] if self._installs_tests(build) else [])]
         found: LockedFiles = {}
         for name in names:
-            for package, files in self._scanned(build, name).locked.items():
+            for package, files in scanned(build, name).locked.items():
                 found.setdefault(package, []).extend(files)
         return found
 
@@ -137,11 +127,11 @@ def requested_installer(build: Build) -> str:
     return value
 
 
-def choose_installer(build: Build, scan: Optional["_Scan"] = None) -> tuple[str, Optional[str]]:
+def choose_installer(build: Build) -> tuple[str, Optional[str]]:
     """uv or pip, and why pip when the app didn't ask for it."""
     value = requested_installer(build)
     if value == UV:
-        scan = scan or _scan(build.app_dir)
+        scan = scanned(build, REQUIREMENTS)
         if scan.vcs_editables:
             return PIP, (f"Installing with pip: {scan.vcs_editables[0]} has an editable requirement from version "
                          "control, which uv can't check out into the app (pip's --src does).")
@@ -218,7 +208,7 @@ class _Scan:
     locked: LockedFiles = field(default_factory=dict)
 
 
-def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -> Dependencies:
+def inspect_requirements(build_dir: Path, file_name: str = REQUIREMENTS) -> Dependencies:
     """requirements.txt and the files it includes (-r, -c), and whether it
     names things pip can't see from the files alone (local paths, editables,
     URLs). Fails on what pip would choke on: bytes that aren't text, an
@@ -227,7 +217,16 @@ def inspect_requirements(build_dir: Path, file_name: str = "requirements.txt") -
     return Dependencies(scan.digest.hexdigest(), scan.reasons[0] if scan.reasons else None)
 
 
-def _scan(build_dir: Path, file_name: str = "requirements.txt") -> _Scan:
+def scanned(build: Build, file_name: str) -> _Scan:
+    """A requirements file of the app as read: once a build."""
+    return build.once(_scan_of_build, file_name)
+
+
+def _scan_of_build(build: Build, file_name: str) -> _Scan:
+    return _scan(build.app_dir, file_name)
+
+
+def _scan(build_dir: Path, file_name: str = REQUIREMENTS) -> _Scan:
     scan = _Scan()
     _inspect_file(build_dir / file_name, build_dir, scan)
     return scan
@@ -295,7 +294,7 @@ def _inspect_file(
         content = app_files.read_bytes(path)
     except app_files.NotUsable as problem:
         raise errors.requirements_include_unusable(
-            written or name, included_by or "requirements.txt", str(problem)) from None
+            written or name, included_by or REQUIREMENTS, str(problem)) from None
     except OSError as error:
         if included_by is None:
             raise errors.file_unreadable(name, error.strerror or str(error)) from None

@@ -46,12 +46,7 @@ class Pipenv(PackageManager):
         return pip.UV if self._uv_plan(build)[0] else self.name
 
     def _uv_plan(self, build: Build) -> tuple[Optional[LockInstall], Optional[str]]:
-        """How uv installs Pipfile.lock; or None, and why Pipenv does when
-        the app didn't ask for it."""
-        if pip.requested_installer(build) == pip.PIP:
-            return None, None
-        plan = pipenv_uv.plan(build, read_lock(build.app_dir))
-        return (plan, None) if isinstance(plan, LockInstall) else (None, f"Installing with Pipenv: {plan}.")
+        return build.once(_uv_plan)
 
     def prefetch_tool(self, context: InstallContext) -> None:
         uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
@@ -141,6 +136,15 @@ class Pipenv(PackageManager):
                     LockedFile(each, pinned) for each in (hashes if isinstance(hashes, list) else [])
                     if isinstance(each, str))
         return found
+
+
+def _uv_plan(build: Build) -> tuple[Optional[LockInstall], Optional[str]]:
+    """How uv installs Pipfile.lock; or None, and why Pipenv does when the
+    app didn't ask for it."""
+    if pip.requested_installer(build) == pip.PIP:
+        return None, None
+    plan = pipenv_uv.plan(build, read_lock(build.app_dir))
+    return (plan, None) if isinstance(plan, LockInstall) else (None, f"Installing with Pipenv: {plan}.")
 
 
 def python_version_from_lock(build_dir: Path) -> Optional[str]:

@@ -254,7 +254,7 @@ def test_an_editable_vcs_requirement_is_installed_with_pip(tmp_path, location):
     installer, why = pip.choose_installer(context.build)
     assert installer == "pip" and "base.txt has an editable requirement from version control" in why
     (context.build_dir / "base.txt").write_text("-e ./pkg\ngit+https://example.com/repo.git#egg=repo\n")
-    assert pip.choose_installer(context.build) == ("uv", None)
+    assert pip.choose_installer(context_for(tmp_path, location, installer=None).build) == ("uv", None)  # the next build
 
 
 @pytest.mark.parametrize("value, expected", [("pip", "pip"), (" UV ", "uv"), ("", "uv")])
@@ -311,7 +311,7 @@ def test_a_local_find_links_in_an_included_file_is_installed_with_pip(tmp_path, 
     (context.build_dir / "base.txt").write_text("six\n")
     assert pip.choose_installer(context.build) == ("uv", None)
     (context.build_dir / "base.txt").write_text("--find-links ./wheels\nsix\n")
-    installer, why = pip.choose_installer(context.build)
+    installer, why = pip.choose_installer(context_for(tmp_path, location, installer=None).build)  # the next build
     assert installer == "pip" and "base.txt has a --find-links to a local directory" in why
 
 

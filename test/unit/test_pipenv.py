@@ -330,6 +330,19 @@ def test_uv_installs_the_lockfile(tmp_path, fp, capsys):
     assert "secret" not in out
 
 
+def test_the_lockfile_is_read_once_a_build(tmp_path, fp, monkeypatch):
+    context = lock_app(tmp_path)
+    uv_installed(context)
+    fp.register([fp.any()])
+    reads = []
+    monkeypatch.setattr(pipenv, "read_lock", lambda build_dir: reads.append(build_dir) or json.loads(
+        (build_dir / "Pipfile.lock").read_text()))
+    manager = Pipenv()
+    assert manager.installer(context.build) == "uv"  # for the cache key and the report
+    manager.install_dependencies(context)
+    assert reads == [context.build_dir]
+
+
 def test_pipenv_installs_when_the_app_asks_or_uv_cant(tmp_path, fp, capsys):
     uv_cant = lock_app(tmp_path / "a")
     edit_lock(uv_cant, lambda lock: lock["default"].update(mypkg={"path": ".", "editable": True}))
