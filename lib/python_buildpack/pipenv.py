@@ -46,7 +46,7 @@ class Pipenv(PackageManager):
         return pip.UV if self._uv_plan(build)[0] else self.name
 
     def _uv_plan(self, build: Build) -> tuple[Optional[LockInstall], Optional[str]]:
-        return build.once(_uv_plan)
+        return build.once(_uv_install_plan)
 
     def prefetch_tool(self, context: InstallContext) -> None:
         uv.prefetch(context)  # which installs the tool, when the cache hasn't got it
@@ -138,7 +138,7 @@ class Pipenv(PackageManager):
         return found
 
 
-def _uv_plan(build: Build) -> tuple[Optional[LockInstall], Optional[str]]:
+def _uv_install_plan(build: Build) -> tuple[Optional[LockInstall], Optional[str]]:
     """How uv installs Pipfile.lock; or None, and why Pipenv does when the
     app didn't ask for it."""
     if pip.requested_installer(build) == pip.PIP:
