@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import re
@@ -45,12 +44,11 @@ import stat
 import subprocess
 import tempfile
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from . import app_files, errors, output
+from . import app_files, errors, file_lock, output
 from .install_base import InstallBase, KeptBytecode
 
 NAMESPACE = "python-buildpack"
@@ -672,23 +670,13 @@ def _entries(directory: Path, by_inode: bool) -> dict[str, object]:
 
 
 def _acquire(fd: int, wait: float) -> bool:
-    """flock `fd`, waiting at most `wait` seconds; True when the build may go on."""
-    deadline = time.monotonic() + wait
-    announced = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            pass
-        except OSError:
-            return True  # this file system can't lock: see BuildCache._locked
-        if time.monotonic() >= deadline:
-            return False
-        if not announced:
-            output.info("Waiting for another build of this app to finish with the build cache")
-            announced = True
-        time.sleep(0.1)
+    """flock `fd`, waiting at most `wait` seconds; True when the build may go
+    on, as it does where the file system can't lock (see BuildCache._locked)."""
+    return file_lock.lock_exclusively(fd, wait, 0.1, _announce_wait) is not file_lock.Outcome.BUSY
+
+
+def _announce_wait() -> None:
+    output.info("Waiting for another build of this app to finish with the build cache")
 
 
 def _is_real_dir(path: Path) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import fcntl
 import hashlib
 import html
 import json
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 from urllib.parse import urljoin
 
+from . import file_lock
 from .download import DownloadError, Timeouts, fetch, fetch_text
 
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -211,17 +211,10 @@ def remove_stopped_uv_leftovers(cache_dir: Path, wait: float = SWEEP_WAIT) -> No
     except OSError:
         return
     try:
-        give_up = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= give_up:
-                    return  # a uv still uses it: the next build tries again
-                time.sleep(0.02)
-            except OSError:
-                return  # a file system without locks: nothing says no uv is using it
+        # Busy: a uv still uses it, and the next build tries again. A file
+        # system without locks: nothing says no uv is using it.
+        if file_lock.lock_exclusively(descriptor, wait, 0.02) is not file_lock.Outcome.LOCKED:
+            return
         for leftover in leftovers:
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)

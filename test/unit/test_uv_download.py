@@ -256,6 +256,7 @@ def test_a_stopped_uv_s_leftovers_go_only_once_no_uv_uses_the_cache(tmp_path):
 
 def test_without_locks_a_stopped_uv_s_leftovers_stay(tmp_path, monkeypatch):
     import errno
+    import fcntl
 
     cache = tmp_path / "uv-cache"
     (cache / ".tmpAbC123").mkdir(parents=True)
@@ -264,7 +265,7 @@ def test_without_locks_a_stopped_uv_s_leftovers_stay(tmp_path, monkeypatch):
     def no_locks(descriptor, operation):
         raise OSError(errno.ENOLCK, "No locks available")
 
-    monkeypatch.setattr(uv_download.fcntl, "flock", no_locks)
+    monkeypatch.setattr(fcntl, "flock", no_locks)
     uv_download.remove_stopped_uv_leftovers(cache)
     assert (cache / ".tmpAbC123").is_dir()
 
