@@ -7,7 +7,8 @@ uv is several times faster (parallel downloads and installs, a shared
 cache). Where it would install something other than pip does, the build
 uses pip and says why: uv can't check out an editable requirement from
 version control (`-e git+...`) into the slug, as pip's --src does, and
-expands ${VAR} only in URLs and paths (pip: anywhere). One --hash line puts
+expands ${VAR} only in URLs and paths (pip: anywhere), and has no
+equivalent for some of pip's settings (pip_config.py). One --hash line puts
 pip in hash-checking mode for every requirement: uv is told so
 (--require-hashes).
 """
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from . import app_files, bundled_pip, errors, output, site_packages, uv
+from . import app_files, bundled_pip, errors, output, pip_config, site_packages, uv
 from .build import Build
 from .commands import CommandResult, run_streamed
 from .package_manager import Dependencies, InstallContext, LockedFile, LockedFiles, PackageManager
@@ -141,6 +142,9 @@ def choose_installer(build: Build) -> tuple[str, Optional[str]]:
         if scan.variables:
             return PIP, (f"Installing with pip: {scan.variables[0]} has a ${{VAR}} in a requirement itself, "
                          "which uv expands only in URLs and paths.")
+        unmatched = pip_config.only_pip_honours(pip_config.for_build(build))
+        if unmatched:
+            return PIP, f"Installing with pip: {unmatched}."
     return value, None
 
 

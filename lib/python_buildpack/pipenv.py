@@ -109,7 +109,7 @@ class Pipenv(PackageManager):
         if plan.required_python and not pipenv_uv.python_allowed(plan.required_python, context.python_version):
             raise errors.pipfile_python_mismatch(plan.required_python, context.python_version)
         output.step(f"Installing dependencies from {LOCKFILE} using 'uv pip install'")
-        env = uv.pip_environment(context)
+        env = uv.dependencies_environment(context)
         # The lockfile's index replaces PIP_INDEX_URL, as Pipenv's `-i` does;
         # PIP_EXTRA_INDEX_URL stays an extra index.
         env.pop("UV_INDEX_URL", None)

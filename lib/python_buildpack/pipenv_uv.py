@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from . import pyproject, site_packages
+from . import pip_config, pyproject, site_packages
 from .build import Build
 
 PIPFILE = "Pipfile"
@@ -69,6 +69,9 @@ def _plan(build: Build, lock: dict[str, Any]) -> LockInstall:
     settings = sorted(name for name in build.environ if name.startswith("PIPENV_"))
     if settings:
         raise _PipenvInstalls(f"{settings[0]} is set, and Pipenv reads it")
+    unmatched = pip_config.only_pip_honours(pip_config.for_build(build))
+    if unmatched:
+        raise _PipenvInstalls(unmatched)
     pipfile = _read_pipfile(build.app_dir / PIPFILE)
     if "source" not in pipfile:
         # Pipenv's default index then comes from pip's configuration, and
@@ -137,16 +140,11 @@ def _read_pipfile(path: Path) -> dict[str, Any]:
         raise _PipenvInstalls("the Pipfile isn't TOML the buildpack can read") from None
 
 
-# Where pip (and so Pipenv) finds an index of its own configuration.
-_PIP_INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONFIG_FILE")
-_PIP_CONFIG_FILES = ("/etc/pip.conf", "/etc/xdg/pip/pip.conf", "~/.config/pip/pip.conf", "~/.pip/pip.conf")
-
-
 def _pip_index_configured(build: Build) -> bool:
-    if any(build.config.get(name) for name in _PIP_INDEX_VARIABLES):
-        return True
-    home = build.environ.get("HOME") or "/"
-    return any(Path(each.replace("~", home, 1)).exists() for each in _PIP_CONFIG_FILES)
+    """Whether pip's settings (and so Pipenv's) name an index, or may: a
+    configuration file the build can't read."""
+    settings = pip_config.for_build(build)
+    return bool(settings.named("index-url", "extra-index-url") or settings.unreadable)
 
 
 def pipfile_hash(pipfile: dict[str, Any]) -> Optional[str]:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
-from . import bundled_pip, errors, output, pyproject, python_version, uv_download
+from . import bundled_pip, errors, output, pip_config, pyproject, python_version, uv_download
 from .build import Build
 from .commands import CommandResult, run_streamed
 from .download import Timeouts
@@ -278,13 +278,21 @@ def install_requirements(context: InstallContext, arguments: list[str], env: dic
 def pip_environment(context: InstallContext) -> dict[str, str]:
     """The environment of the build's `uv pip install` runs: uv's settings,
     and the app's pip index config vars as uv's."""
-    return {**context.env, **uv_settings(context), **index_settings_from_pip(context.pip_settings)}
+    index = pip_config.as_uv(pip_config.from_variables(context.pip_settings))
+    return {**context.env, **uv_settings(context), **index}
+
+
+def dependencies_environment(context: InstallContext) -> dict[str, str]:
+    """The environment of `uv pip install` of the app's dependencies where
+    pip would install them (requirements.txt, Pipfile.lock): all of pip's
+    settings that uv has equivalents for, as uv's (pip_config.py)."""
+    return {**pip_environment(context), **pip_config.as_uv(pip_config.for_build(context.build).settings)}
 
 
 def install_environment(context: InstallContext) -> dict[str, str]:
-    """The environment of `uv pip install` of the app's dependencies: the
-    app's own uv index config vars too (UV_INDEX_STRATEGY and the like)."""
-    return {**pip_environment(context), **context.build.config.matching(INDEX_SETTINGS)}
+    """The environment of `uv pip install -r requirements.txt`: the app's
+    own uv index config vars too (UV_INDEX_STRATEGY and the like)."""
+    return {**dependencies_environment(context), **context.build.config.matching(INDEX_SETTINGS)}
 
 
 def install_cached_tool(context: InstallContext, name: str, label: str, version: str, requirement: str) -> None:
@@ -317,21 +325,3 @@ def install_in_venv(context: InstallContext, venv: Path, requirement: str) -> Co
     if not created.ok:
         return created
     return pip_install(context, venv / "bin" / "python", [requirement])
-
-
-# pip's index settings and uv's, with the separator of uv's lists (pip's are
-# whitespace-separated). uv reads credentials in index URLs as pip does.
-_FROM_PIP = {
-    "PIP_INDEX_URL": ("UV_DEFAULT_INDEX", " "),
-    "PIP_EXTRA_INDEX_URL": ("UV_INDEX", " "),
-    "PIP_FIND_LINKS": ("UV_FIND_LINKS", ","),
-    "PIP_TRUSTED_HOST": ("UV_INSECURE_HOST", " "),
-}
-
-
-def index_settings_from_pip(pip_settings: dict[str, str]) -> dict[str, str]:
-    """pip's index settings (the app's config vars) as uv's."""
-    return {
-        _FROM_PIP[name][0]: _FROM_PIP[name][1].join(value.split())
-        for name, value in pip_settings.items() if name in _FROM_PIP
-    }

@@ -256,6 +256,25 @@ def test_a_failed_uv_install_says_how_to_switch_to_pip(herokuish, fixture_app, s
     assert not stack.host_path(f"{stack.tmp_dir}/cache/python-buildpack/metadata.json").exists()
 
 
+def test_pips_settings_in_the_build_environment_are_honoured(herokuish, fixture_app):
+    # dokku passes config vars to the build as its environment, where pip
+    # reads PIP_*: uv is given those it has equivalents for, as uv's; any
+    # other has pip install, whatever PYTHON_INSTALLER says.
+    source = fixture_app("minimal_app", {"requirements.txt": "six\n", "constraints.txt": "six==1.16.0\n"})
+    herokuish.env.update(PIP_CONSTRAINT="constraints.txt", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    log = ok(herokuish.build(source)).stdout
+    assert UV_INSTALL in log and " + six==1.16.0" in log
+    herokuish.env["PIP_NO_BINARY"] = "six"
+    log = ok(herokuish.build(source)).stdout
+    assert ("Installing with pip: PIP_NO_BINARY is set, a pip setting uv has no equivalent for "
+            "(without it, uv installs).") in log
+    assert "The installer has changed from uv to pip" in log and PIP_INSTALL in log
+    # Built from its source distribution, as pip builds what it may not take a wheel of.
+    assert "Building wheel for six" in log and "Successfully installed six-1.16.0" in log
+    record = herokuish.run_in_app(f"cat {SITE_PACKAGES}/six-1.16.0.dist-info/INSTALLER")
+    assert record.stdout == "pip\n", record.output
+
+
 def test_switching_the_installer_installs_the_dependencies_afresh(herokuish, fixture_app):
     source = fixture_app("flask_app")
     assert UV_INSTALL in ok(herokuish.build(source)).stdout

@@ -8,6 +8,17 @@ from python_buildpack import python_version
 from python_buildpack.python_location import PythonLocation
 
 
+@pytest.fixture(autouse=True)
+def no_machine_pip_config(monkeypatch, tmp_path_factory):
+    """pip's configuration files are read from where a test puts them, never
+    from this machine's /etc (pip_config.py)."""
+    from python_buildpack import pip_config
+
+    nowhere = tmp_path_factory.mktemp("no-pip-config")
+    monkeypatch.setattr(pip_config, "SYSTEM_FILES", ())
+    monkeypatch.setattr(pip_config, "DEFAULT_XDG_CONFIG_DIRS", str(nowhere))
+
+
 @pytest.fixture
 def versions() -> python_version.PythonVersions:
     """A fixed version table, so tests don't change when the data file does."""

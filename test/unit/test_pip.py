@@ -237,6 +237,36 @@ def test_uv_is_the_default_installer(tmp_path, location, fp, capsys):
     assert "secret" not in out
 
 
+def test_pips_other_settings_reach_uv_as_uvs(tmp_path, location, fp):
+    home = tmp_path / "home"
+    (home / ".config" / "pip").mkdir(parents=True)
+    (home / ".config" / "pip" / "pip.conf").write_text("[global]\ncert = /builder-ca.pem\ndefault-timeout = 90\n")
+    context = context_for(tmp_path, location, {"PATH": "/usr/bin", "HOME": str(home)}, installer=None,
+                          environ={"HOME": str(home), "PIP_CONSTRAINT": "constraints.txt", "PIP_PRE": "true",
+                                   "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    assert pip.choose_installer(context.build) == ("uv", None)
+    uv_installed(context)
+    seen = []
+    fp.register([fp.any()], callback=lambda process: (seen.append(process.kwargs["env"]), process._finish_process()))
+    PIP.install_dependencies(context)
+    (env,) = seen
+    assert {name: env.get(name) for name in ("UV_CONSTRAINT", "UV_PRERELEASE", "SSL_CERT_FILE", "UV_HTTP_TIMEOUT")} == {
+        "UV_CONSTRAINT": "constraints.txt", "UV_PRERELEASE": "allow", "SSL_CERT_FILE": "/builder-ca.pem",
+        "UV_HTTP_TIMEOUT": "90"}
+
+
+def test_a_pip_setting_uv_has_no_equivalent_for_is_installed_with_pip(tmp_path, location):
+    context = context_for(tmp_path, location, installer=None, environ={"PIP_ONLY_BINARY": ":all:"})
+    assert pip.choose_installer(context.build) == ("pip", (
+        "Installing with pip: PIP_ONLY_BINARY is set, a pip setting uv has no equivalent for "
+        "(without it, uv installs)."))
+    # As config vars (ENV_DIR), pip never sees them (only its index settings).
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    (env_dir / "PIP_ONLY_BINARY").write_text(":all:")
+    assert pip.choose_installer(context_for(tmp_path, location, installer=None, env_dir=env_dir).build) == ("uv", None)
+
+
 def test_a_failed_uv_install_says_how_to_switch_to_pip(tmp_path, location, fp):
     context = context_for(tmp_path, location, installer=None)
     uv_installed(context)

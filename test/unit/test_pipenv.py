@@ -278,15 +278,29 @@ def no_source_app(tmp_path, environ=None):
     return context
 
 
-def test_without_a_source_pips_own_index_settings_decide(tmp_path, monkeypatch):
+def test_without_a_source_pips_own_index_settings_decide(tmp_path):
     # Pipenv then takes its default index, and what it hashes, from pip's configuration.
-    monkeypatch.setattr(pipenv_uv, "_PIP_CONFIG_FILES", ())
     assert isinstance(plan_of(no_source_app(tmp_path / "plain")), LockInstall)
     why = "the Pipfile names no index, and Pipenv takes its index from pip's settings"
-    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_CONFIG_FILE"):
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
         assert plan_of(no_source_app(tmp_path / name, environ={name: "https://x.example/simple"})) == why
-    monkeypatch.setattr(pipenv_uv, "_PIP_CONFIG_FILES", (str(write(tmp_path / "pip.conf", "[global]\n")),))
-    assert plan_of(no_source_app(tmp_path / "file")) == why
+    quiet = write(tmp_path / "quiet.conf", "[global]\ndisable-pip-version-check = true\n")
+    assert isinstance(plan_of(no_source_app(tmp_path / "quiet", environ={"PIP_CONFIG_FILE": str(quiet)})), LockInstall)
+    for number, index in enumerate(["[global]\nindex-url = https://x.example/simple\n",
+                                    "[install]\nextra_index_url = https://x.example/simple\n"]):
+        config = write(tmp_path / f"{number}.conf", index)
+        assert plan_of(no_source_app(tmp_path / f"file{number}", environ={"PIP_CONFIG_FILE": str(config)})) == why
+    home = tmp_path / "home"
+    (home / ".config" / "pip").mkdir(parents=True)
+    write(home / ".config" / "pip" / "pip.conf", "[global]\nindex-url = https://x.example/simple\n")
+    assert plan_of(no_source_app(tmp_path / "home-file", environ={"HOME": str(home)})) == why
+
+
+def test_a_pip_setting_uv_has_no_equivalent_for_has_pipenv_install(tmp_path):
+    # uv has an equivalent for this one (uv.dependencies_environment gives it).
+    assert isinstance(plan_of(lock_app(tmp_path / "constrained", environ={"PIP_CONSTRAINT": "c.txt"})), LockInstall)
+    why = plan_of(lock_app(tmp_path / "no-binary", environ={"PIP_NO_BINARY": ":all:"}))
+    assert why == "PIP_NO_BINARY is set, a pip setting uv has no equivalent for (without it, uv installs)"
 
 
 @pytest.mark.parametrize("required, version, allowed", [
