@@ -9,8 +9,8 @@ once the build has made the checks `--deploy` makes: that Pipfile.lock is up
 to date with the Pipfile (by Pipenv's own hash of it), and that the Pipfile
 allows the build's Python. Pipenv itself installs anything else (local
 paths, version control, URLs, several indexes, a ${VAR} in an index URL, a
-Pipfile the buildpack reads otherwise than Pipenv), and every lockfile with
-PYTHON_INSTALLER=pip.
+Pipfile the buildpack reads otherwise than Pipenv, a pip setting uv has no
+equivalent for: pip_config.py), and every lockfile with PYTHON_INSTALLER=pip.
 """
 
 from __future__ import annotations
