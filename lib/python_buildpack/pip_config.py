@@ -97,7 +97,6 @@ def _read_for_build(build: Build) -> PipSettings:
 def read(environ: Mapping[str, str]) -> PipSettings:
     """pip's settings for `pip install` run with `environ` (PIP_* variables
     included)."""
-    merged: dict[str, PipSetting] = {}
     unreadable = []
     sections: dict[str, list[PipSetting]] = {section: [] for section in SECTIONS}
     for path in config_files(environ):
@@ -107,8 +106,9 @@ def read(environ: Mapping[str, str]) -> PipSettings:
             continue
         for section in SECTIONS:
             sections[section].extend(found.get(section, []))
-    for each in [*(each for section in SECTIONS for each in sections[section]), *from_variables(environ)]:
-        merged[each.name] = each
+    in_order = [*(each for section in SECTIONS for each in sections[section]), *from_variables(environ)]
+    # A later setting of a name replaces an earlier one.
+    merged = {each.name: each for each in in_order}
     return PipSettings(tuple(merged.values()), tuple(unreadable))
 
 

@@ -285,8 +285,9 @@ def pip_environment(context: InstallContext) -> dict[str, str]:
 def dependencies_environment(context: InstallContext) -> dict[str, str]:
     """The environment of `uv pip install` of the app's dependencies where
     pip would install them (requirements.txt, Pipfile.lock): all of pip's
-    settings that uv has equivalents for, as uv's (pip_config.py)."""
-    return {**pip_environment(context), **pip_config.as_uv(pip_config.for_build(context.build).settings)}
+    settings that uv has equivalents for, as uv's (pip_config.py), the index
+    config vars among them."""
+    return {**context.env, **uv_settings(context), **pip_config.as_uv(pip_config.for_build(context.build).settings)}
 
 
 def install_environment(context: InstallContext) -> dict[str, str]:
