@@ -133,3 +133,31 @@ def test_modes_and_times_are_the_archives(tmp_path):
     archive.extract_zstd_tar(chunks(tar_zst((info, data))), tmp_path / "out")
     status = (tmp_path / "out" / "bin" / "tool").stat()
     assert status.st_mode & 0o777 == 0o750 and status.st_mtime == 1_600_000_000
+
+
+@pytest.mark.parametrize("splice", ["splice", "no splice"])
+def test_file_data_reaches_tar_whole(tmp_path, monkeypatch, splice):
+    """A file's data goes from zstd to tar by splice(2), or copied where the
+    kernel refuses splice; the headers between (long names: PAX records) are
+    the parser's."""
+    if splice == "no splice":
+        def refused(*_args):
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        monkeypatch.setattr(archive.os, "splice", refused)
+    big, odd = os.urandom(3 * 1024 * 1024 + 17), os.urandom(511)
+    long_name = "lib/" + "x" * 150 + ".py"
+    data = tar_zst(member("lib/", tarfile.DIRTYPE), member("lib/big.so", data=big), member(long_name, data=odd),
+                   member("lib/empty", data=b""), member("lib/last", data=b"end"))
+    archive.extract_zstd_tar(chunks(data, 70_000), tmp_path / "out")
+    out = tmp_path / "out"
+    assert (out / "lib/big.so").read_bytes() == big and (out / long_name).read_bytes() == odd
+    assert (out / "lib/empty").read_bytes() == b"" and (out / "lib/last").read_bytes() == b"end"
+
+
+def test_refuses_an_oversized_member_header(tmp_path):
+    """The parser reads only headers, never more than a real one's size."""
+    info, data = member("bin/python3", data=b"x")
+    info.pax_headers = {"comment": "y" * (2 * 1024 * 1024)}
+    with pytest.raises(archive.UnsafeArchive, match="has a member header of"):
+        archive.extract_zstd_tar(chunks(tar_zst((info, data)), 100_000), tmp_path / "out")
+    assert not (tmp_path / "out" / "bin").exists()
