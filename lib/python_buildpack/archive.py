@@ -184,7 +184,8 @@ class _Gate:
     (seekable mode, "r:"): the headers it reads are held until the member
     is approved, then passed on to tar; a file's data, which the parser
     skips by seeking, goes from zstd's pipe to tar's with splice(2), never
-    through Python (it is most of the stream: several times faster)."""
+    through Python (most of the stream's bytes: a runtime unpacks in three
+    quarters of the time it took when they all went through)."""
 
     def __init__(self, source: int, sink: int):
         self._source = source
