@@ -202,7 +202,8 @@ class _Gate:
         """The parser reads only headers (a file's data is seeked past): a
         header larger than any real one is refused, not held in memory."""
         if size is None or size < 0 or size > _HEADER_LIMIT:
-            raise UnsafeArchive(f"has a member header of {size} bytes")
+            raise UnsafeArchive(f"has a member header of {size} bytes, more than the {_HEADER_LIMIT} "
+                                "any real archive needs")
         data = bytearray()
         while len(data) < size:
             chunk = os.read(self._source, size - len(data))
